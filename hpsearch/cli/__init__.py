@@ -1,0 +1,73 @@
+"""The `hpsearch` command line: parse, call the library, print. Nothing else lives here.
+
+`main()` is the only place where errors become exit codes: a user mistake is one line on stderr
+and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hpsearch.errors import HpsearchError, TrialFailed
+
+app = typer.Typer(
+    name="hpsearch",
+    help="Hyperparameter search for fully connected Keras networks, with honest k-fold CV.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _register() -> None:
+    """Commands live in small modules; importing them attaches them to `app`."""
+    from hpsearch.cli import core  # noqa: F401
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _usage_error(exc: Exception) -> int:
+    """Bad options/values: one line naming the problem and where the help is."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # Typer has already printed the help
+        return EXIT_BAD_INPUT
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    where = ctx.command_path if ctx is not None else "hpsearch"
+    _error(f"{' '.join(message.split())} (see `{where} --help`)")
+    return getattr(exc, "exit_code", EXIT_BAD_INPUT) or EXIT_BAD_INPUT
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on `argv` and return the exit code (used by `main` and by the tests)."""
+    _register()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="hpsearch", standalone_mode=False)
+    except typer.TyperException as exc:  # Typer's (vendored Click) usage errors
+        return _usage_error(exc)
+    except TrialFailed as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except HpsearchError as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted; everything finished so far is saved (resume with --resume "
+               "where the command supports it)")
+        return EXIT_INTERRUPTED
+    except PermissionError as exc:
+        _error(f"permission denied: {exc.filename}; choose a writable location")
+        return EXIT_BAD_INPUT
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,189 @@
+"""`hpsearch train`, `hpsearch cv` and `hpsearch export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hpsearch.cli import app
+from hpsearch.cli.options import (Config, DataDir, Dataset, Folds, Json, Presets, Quiet, Seed,
+                                  Sets, emit, fmt)
+from hpsearch.config import ModelConfig, resolve_config
+from hpsearch.errors import ConfigError, TrialFailed
+from hpsearch.progress import tracker
+from hpsearch.stats import best_verdict, fmt_pm
+
+console = Console()
+
+
+def _load(dataset: str, data_dir: Path | None):  # -> Dataset, imported lazily for fast --help
+    from hpsearch.data import load_dataset
+
+    return load_dataset(dataset, data_dir)
+
+
+def _single_config(presets: list[str] | None, config: Path | None,
+                   sets: list[str] | None) -> ModelConfig:
+    if presets and len(presets) > 1:
+        raise ConfigError("this command takes one --preset; use `hpsearch cv` to compare several")
+    return resolve_config(presets[0] if presets else None, config, sets)
+
+
+@app.command()
+def train(
+    preset: Presets = None,
+    config: Config = None,
+    set_: Sets = None,
+    dataset: Dataset = "fashion-mnist",
+    data_dir: DataDir = None,
+    validation_split: Annotated[float, typer.Option(
+        help="Hold out this share of the training data for validation curves (0 = none).")] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Save the trained model (.keras).")] = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json_out: Json = False,
+) -> None:
+    """Train one config on the training set and report train and test loss/accuracy and time.
+
+    Example: hpsearch train --preset model1 --set epochs=5 --dataset fashion-mnist-sample
+    """
+    from hpsearch.evaluate import Protocol, evaluate
+
+    cfg = _single_config(preset, config, set_)
+    protocol = Protocol.train_test(validation_split)
+    if out is not None and out.suffix != ".keras":
+        raise ConfigError(f"--out {out}: a model file must end in .keras")
+    data = _load(dataset, data_dir)
+    with tracker(cfg.epochs, "training", quiet or json_out) as bar:
+        result, model = evaluate(cfg, data, protocol, seed, on_epoch=bar.epoch_hook(),
+                                 keep_model=True)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+    fold = result.folds[0]
+    payload = {"config": cfg.to_dict(), "dataset": data.name, "seed": seed,
+               "train_loss": fold.train_loss, "train_accuracy": fold.train_accuracy,
+               "val_loss": fold.val_loss, "val_accuracy": fold.val_accuracy,
+               "test_loss": result.test_loss, "test_accuracy": result.test_accuracy,
+               "epochs": fold.epochs_run, "fit_time_s": fold.fit_time,
+               "steady_time_s": fold.steady_time, "history": fold.history,
+               "model": str(out) if out else None}
+
+    def render() -> None:
+        table = Table(title=f"{cfg.describe()} on {data.summary()}")
+        for column in ("split", "loss", "accuracy"):
+            table.add_column(column)
+        table.add_row("train", fmt(fold.train_loss), fmt(fold.train_accuracy))
+        if fold.val_loss is not None:
+            table.add_row("validation", fmt(fold.val_loss), fmt(fold.val_accuracy))
+        table.add_row("test", fmt(result.test_loss), fmt(result.test_accuracy))
+        console.print(table)
+        console.print(f"{fold.epochs_run} epochs in {fold.fit_time:.1f} s "
+                      f"({fold.steady_time:.1f} s without the first epoch's warm-up)")
+        if out:
+            console.print(f"saved {out}")
+
+    emit(payload, json_out, render)
+
+
+@app.command()
+def cv(
+    preset: Presets = None,
+    config: Annotated[list[Path] | None, typer.Option(
+        "--config", "-c", help="Config file(s) to compare (.toml/.json); repeatable.")] = None,
+    set_: Sets = None,
+    folds: Folds = 5,
+    dataset: Dataset = "fashion-mnist",
+    data_dir: DataDir = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json_out: Json = False,
+) -> None:
+    """Cross-validate configs on the training data (fresh model per fold) and compare them.
+
+    Every config sees the same folds, so differences are paired per fold; the best is named only
+    when its lead is outside the noise.
+
+    Example: hpsearch cv --preset model1 --preset model2 --preset model3 --folds 5
+    """
+    from hpsearch.evaluate import Protocol, evaluate
+
+    protocol = Protocol.kfold(folds)
+    candidates = [(name, resolve_config(name, None, set_)) for name in preset or []]
+    candidates += [(path.stem, resolve_config(None, path, set_)) for path in config or []]
+    if not candidates:
+        raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
+    data = _load(dataset, data_dir)
+    total = sum(cfg.epochs for _, cfg in candidates) * protocol.num_fits
+    rows, failures = [], {}
+    with tracker(total, "cross-validating", quiet or json_out) as bar:
+        for name, cfg in candidates:
+            try:
+                rows.append((name, evaluate(cfg, data, protocol, seed,
+                                            on_epoch=bar.epoch_hook(name))))
+            except TrialFailed as exc:
+                failures[name] = str(exc)
+    if not rows:
+        raise TrialFailed("every config failed: " + "; ".join(failures.values()))
+    scores = [[f.val_accuracy for f in result.folds] for _, result in rows]
+    verdict = best_verdict([name for name, _ in rows], scores)
+    payload = {"dataset": data.name, "folds": folds, "seed": seed, "verdict": verdict,
+               "failed": failures,
+               "results": [{"name": name} | result.to_dict() for name, result in rows]}
+
+    def render() -> None:
+        table = Table(title=f"{folds}-fold CV on {data.summary()}")
+        for column in ("config", "val accuracy", "val loss", "best epoch", "fit time (s)"):
+            table.add_column(column)
+        for name, result in rows:
+            table.add_row(f"{name}: {result.config.describe()}",
+                          fmt_pm([f.val_accuracy for f in result.folds]),
+                          fmt_pm([f.val_loss for f in result.folds]),
+                          f"{result.mean_best_epoch:.1f}", f"{result.fit_time:.1f}")
+        console.print(table)
+        for name, reason in failures.items():
+            console.print(f"[red]{name} failed:[/] {reason}")
+        console.print(verdict)
+
+    emit(payload, json_out, render)
+
+
+@app.command()
+def export(
+    preset: Presets = None,
+    config: Config = None,
+    set_: Sets = None,
+    out: Annotated[Path, typer.Option(help="Directory for model.keras and model_card.json.")]
+    = Path("export"),
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
+    dataset: Dataset = "fashion-mnist",
+    data_dir: DataDir = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json_out: Json = False,
+) -> None:
+    """Refit one config on all training data, test it once, write model.keras + model_card.json.
+
+    Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
+    """
+    from hpsearch.export import export_model, prepare_output_dir
+
+    cfg = _single_config(preset, config, set_)
+    prepare_output_dir(out, overwrite)  # fail before training, not after
+    data = _load(dataset, data_dir)
+    with tracker(cfg.epochs, "refitting on all training data", quiet or json_out) as bar:
+        card = export_model(cfg, data, out, seed, source="config", overwrite=overwrite,
+                            on_epoch=bar.epoch_hook())
+
+    def render() -> None:
+        console.print(f"{cfg.describe()}: test accuracy {fmt(card['test']['accuracy'])}, "
+                      f"test loss {fmt(card['test']['loss'])} "
+                      f"(train {fmt(card['train']['accuracy'])}, "
+                      f"{card['train']['fit_time_s']:.1f} s)")
+        console.print(f"wrote {out / 'model.keras'} and {out / 'model_card.json'}")
+
+    emit(card, json_out, render)

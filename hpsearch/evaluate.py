@@ -1,0 +1,277 @@
+"""`evaluate(cfg, data, protocol, seed)`: the only place a model is fitted.
+
+One function owns the rules the lab broke: a fresh model for every fold, folds that split only
+the training data, and the test set touched only by the explicit train/test protocol.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hpsearch.config import ModelConfig
+from hpsearch.data import Dataset
+from hpsearch.errors import ConfigError, TrialFailed
+from hpsearch.model import build_model
+
+PROTOCOL_KINDS = ("kfold", "holdout", "train_test")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a config is scored. `train_test` may hold out part of the training data for curves."""
+
+    kind: str = "kfold"
+    folds: int = 5
+    validation_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.kind not in PROTOCOL_KINDS:
+            raise ConfigError(f"protocol {self.kind!r} is unknown; choose one of "
+                              f"{', '.join(PROTOCOL_KINDS)}")
+        if self.kind == "kfold" and self.folds < 2:
+            raise ConfigError(f"--folds must be at least 2 for k-fold CV, got {self.folds}; "
+                              "use --folds 5 (or the holdout protocol for a single split)")
+        low = 0.0 if self.kind == "train_test" else 1e-9
+        if not low <= self.validation_fraction < 1:
+            raise ConfigError("validation fraction must be in (0, 1), got "
+                              f"{self.validation_fraction}")
+
+    @classmethod
+    def kfold(cls, folds: int = 5) -> Protocol:
+        return cls("kfold", folds=folds)
+
+    @classmethod
+    def holdout(cls, validation_fraction: float = 0.2) -> Protocol:
+        return cls("holdout", folds=1, validation_fraction=validation_fraction)
+
+    @classmethod
+    def train_test(cls, validation_fraction: float = 0.0) -> Protocol:
+        return cls("train_test", folds=1, validation_fraction=validation_fraction)
+
+    @property
+    def num_fits(self) -> int:
+        return self.folds if self.kind == "kfold" else 1
+
+
+@dataclass
+class FoldResult:
+    """What one fit learned: curves per epoch and the final validation (or test) scores."""
+
+    fold: int
+    history: dict[str, list[float]]
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    best_epoch: int  # 1-based epoch with the best validation accuracy (last epoch if no val)
+    epochs_run: int
+    fit_time: float
+    epoch_times: list[float]
+    n_train: int
+    n_val: int
+    init_digest: str  # hash of the initial weights: proves every fold starts fresh
+
+    @property
+    def steady_time(self) -> float:
+        """Fit time without the first epoch's graph tracing (warm-up), scaled to all epochs."""
+        if len(self.epoch_times) < 2:
+            return self.fit_time
+        return float(np.mean(self.epoch_times[1:]) * len(self.epoch_times))
+
+
+@dataclass
+class Result:
+    """Scores of one config under one protocol and seed, shaped for tables and JSON."""
+
+    config: ModelConfig
+    protocol: Protocol
+    seed: int
+    folds: list[FoldResult] = field(default_factory=list)
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    status: str = "ok"  # ok | pruned
+    wall_time: float = 0.0
+
+    def _stat(self, name: str, reducer: Callable[[np.ndarray], Any]) -> float:
+        values = [getattr(f, name) for f in self.folds if getattr(f, name) is not None]
+        return float(reducer(np.array(values))) if values else math.nan
+
+    @property
+    def mean_val_accuracy(self) -> float:
+        return self._stat("val_accuracy", np.mean)
+
+    @property
+    def std_val_accuracy(self) -> float:
+        return self._stat("val_accuracy", np.std)
+
+    @property
+    def mean_val_loss(self) -> float:
+        return self._stat("val_loss", np.mean)
+
+    @property
+    def std_val_loss(self) -> float:
+        return self._stat("val_loss", np.std)
+
+    @property
+    def mean_best_epoch(self) -> float:
+        return self._stat("best_epoch", np.mean)
+
+    @property
+    def fit_time(self) -> float:
+        return float(sum(f.fit_time for f in self.folds))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "protocol": asdict(self.protocol),
+            "seed": self.seed,
+            "status": self.status,
+            "mean_val_accuracy": self.mean_val_accuracy,
+            "std_val_accuracy": self.std_val_accuracy,
+            "mean_val_loss": self.mean_val_loss,
+            "std_val_loss": self.std_val_loss,
+            "mean_best_epoch": self.mean_best_epoch,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "fit_time": self.fit_time,
+            "wall_time": self.wall_time,
+            "folds": [asdict(f) | {"steady_time": f.steady_time} for f in self.folds],
+        }
+
+
+def split_indices(protocol: Protocol, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, ...]]:
+    """(train, validation) index pairs into the *training* set; sklearn does the splitting."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    everything = np.arange(len(y))
+    try:
+        if protocol.kind == "kfold":
+            splitter = StratifiedKFold(n_splits=protocol.folds, shuffle=True, random_state=seed)
+            return list(splitter.split(everything, y))
+        if protocol.validation_fraction == 0:
+            return [(everything, everything[:0])]
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=protocol.validation_fraction,
+                                          random_state=seed)
+        return list(splitter.split(everything, y))
+    except ValueError as exc:  # e.g. more folds than examples in the smallest class
+        raise ConfigError(f"cannot split the training data as asked: {exc}") from exc
+
+
+def weights_digest(model: Any) -> str:
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+EpochHook = Callable[[int, int, dict[str, float]], None]  # (fold, epoch 1-based, logs)
+FoldHook = Callable[[FoldResult], bool]  # return False to stop (prune) the evaluation
+
+
+def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook | None,
+               epoch_times: list[float], extra: list[Any]) -> list[Any]:
+    import keras
+
+    class _Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            epoch_times.append(time.perf_counter() - self.start)
+            if on_epoch is not None:
+                on_epoch(fold, epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+
+    callbacks = [_Timer(), keras.callbacks.TerminateOnNaN(), *extra]
+    if cfg.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss" if has_val else "loss", patience=cfg.patience,
+            restore_best_weights=True))
+    return callbacks
+
+
+def _fit_one(cfg: ModelConfig, data: Dataset, train_idx: np.ndarray, val_idx: np.ndarray,
+             fold: int, seed: int, on_epoch: EpochHook | None,
+             extra_callbacks: list[Any]) -> tuple[FoldResult, Any]:
+    import keras
+
+    keras.backend.clear_session()  # frees the previous fold's graph and weights
+    gc.collect()
+    keras.utils.set_random_seed(seed)  # fixes shuffling order in fit as well
+    model = build_model(cfg, data.input_shape, data.num_classes, seed=seed)
+    init_digest = weights_digest(model)
+    x_fit, y_fit = data.x_train[train_idx], data.y_train[train_idx]
+    has_val = len(val_idx) > 0
+    validation = (data.x_train[val_idx], data.y_train[val_idx]) if has_val else None
+    epoch_times: list[float] = []
+    start = time.perf_counter()
+    history = model.fit(
+        x_fit, y_fit, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+        validation_data=validation, verbose=0,
+        callbacks=_callbacks(cfg, fold, has_val, on_epoch, epoch_times, extra_callbacks),
+    ).history
+    fit_time = time.perf_counter() - start
+    history = {k: [float(v) for v in values] for k, values in history.items()}
+    epochs_run = len(history.get("loss", []))
+    if epochs_run == 0 or not np.all(np.isfinite(history["loss"])):
+        raise TrialFailed(f"the training loss became NaN or infinite in fold {fold + 1} "
+                          f"(epoch {epochs_run}); lower the learning rate")
+    val_loss = val_accuracy = None
+    best_epoch = epochs_run
+    if has_val:
+        val_loss, val_accuracy = (float(v) for v in model.evaluate(
+            *validation, batch_size=1024, verbose=0))
+        best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+    result = FoldResult(
+        fold=fold, history=history,
+        train_loss=history["loss"][-1], train_accuracy=history["accuracy"][-1],
+        val_loss=val_loss, val_accuracy=val_accuracy, best_epoch=best_epoch,
+        epochs_run=epochs_run, fit_time=fit_time, epoch_times=epoch_times,
+        n_train=len(train_idx), n_val=len(val_idx), init_digest=init_digest,
+    )
+    return result, model
+
+
+def fold_seed(seed: int, fold: int) -> int:
+    """Distinct, reproducible initial weights per fold; the same across configs (paired)."""
+    return seed * 7919 + fold
+
+
+def evaluate(cfg: ModelConfig, data: Dataset, protocol: Protocol | None = None,
+             seed: int | None = None, *, on_epoch: EpochHook | None = None,
+             on_fold: FoldHook | None = None,
+             callbacks_for_fold: Callable[[int], list[Any]] | None = None,
+             keep_model: bool = False) -> Result | tuple[Result, Any]:
+    """Fit `cfg` under `protocol` and return its `Result` (and the last model if `keep_model`).
+
+    Folds only ever split `data.x_train`; `data.x_test` is read only by `train_test`.
+    `on_fold` may return False after any fold to stop early: the result is marked `pruned`.
+    """
+    protocol = protocol or Protocol.kfold()
+    seed = cfg.seed if seed is None else seed
+    result = Result(config=cfg, protocol=protocol, seed=seed)
+    start = time.perf_counter()
+    model = None
+    for fold, (train_idx, val_idx) in enumerate(split_indices(protocol, data.y_train, seed)):
+        extra = callbacks_for_fold(fold) if callbacks_for_fold else []
+        fold_result, model = _fit_one(cfg, data, train_idx, val_idx, fold,
+                                      fold_seed(seed, fold), on_epoch, extra)
+        result.folds.append(fold_result)
+        if protocol.kind == "train_test":
+            result.test_loss, result.test_accuracy = (float(v) for v in model.evaluate(
+                data.x_test, data.y_test, batch_size=1024, verbose=0))
+        last_fold = fold == protocol.num_fits - 1
+        if on_fold is not None and not on_fold(fold_result) and not last_fold:
+            result.status = "pruned"
+            break
+        if not (keep_model and last_fold):
+            model = None
+    result.wall_time = time.perf_counter() - start
+    return (result, model) if keep_model else result

@@ -10,8 +10,19 @@ from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli import app
-from hpsearch.cli.options import (Config, DataDir, Dataset, Folds, Json, Presets, Quiet, Seed,
-                                  Sets, emit, fmt)
+from hpsearch.cli.options import (
+    Config,
+    DataDir,
+    Dataset,
+    Folds,
+    Json,
+    Presets,
+    Quiet,
+    Seed,
+    Sets,
+    emit,
+    fmt,
+)
 from hpsearch.config import ModelConfig, resolve_config
 from hpsearch.errors import ConfigError, TrialFailed
 from hpsearch.progress import tracker

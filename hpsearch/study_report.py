@@ -1,0 +1,230 @@
+"""Turn a study directory into summary.csv, verdict.json, figures and summary.md.
+
+Everything is rebuilt from the files on disk (study.json, results.csv, curves.csv), so a
+resumed or copied study reports exactly what its runs measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hpsearch.fileio import atomic_write_json, atomic_write_text
+from hpsearch.stats import mean_std
+from hpsearch.study_plots import draw_all
+from hpsearch.study_store import (
+    CURVES_FILE,
+    RESULTS_FILE,
+    read_csv,
+    read_study,
+    to_csv,
+)
+from hpsearch.study_verdict import Comparison, Verdict, collect, decide, paired
+
+SUMMARY_FILE = "summary.csv"
+VERDICT_FILE = "verdict.json"
+MARKDOWN_FILE = "summary.md"
+CARD_PATH = Path("export") / "model_card.json"
+STAT_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
+                "test_accuracy", "steady_time_s", "fit_time_s")
+DIFF_METRICS = ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "steady_time_s")
+SUMMARY_COLUMNS = (
+    "study", "variant", "value", "is_base", "description", "n", "n_failed",
+    *(f"{m}_{s}" for m in STAT_METRICS for s in ("mean", "std")),
+    *(f"{m}_{s}" for m in DIFF_METRICS for s in ("diff", "diff_low", "diff_high", "vs_base")),
+)
+
+
+def primary_metrics(meta: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Role -> (column, higher is better): what the verdicts judge."""
+    split = "val" if meta["protocol"]["kind"] == "kfold" else "test"
+    return {"accuracy": (f"{split}_accuracy", True), "loss": (f"{split}_loss", False),
+            "time": ("steady_time_s", False)}
+
+
+def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """One row per variant: mean/std of every metric and the paired difference to the base."""
+    reference = meta["reference"]
+    scores = {m: collect(rows, m) for m in DIFF_METRICS}
+    summary = []
+    for variant in meta["variants"]:
+        name = variant["name"]
+        mine = [r for r in rows if r["variant"] == name]
+        ok = [r for r in mine if r["status"] == "ok"]
+        failed_runs = {r["seed"] for r in mine if r["status"] != "ok"}
+        row: dict[str, Any] = {"study": meta["study"], "variant": name, "value": variant["value"],
+                               "is_base": variant["is_base"],
+                               "description": variant["description"], "n": len(ok),
+                               "n_failed": len(failed_runs)}
+        for metric in STAT_METRICS:
+            values = [float(r[metric]) for r in ok if r.get(metric) not in (None, "")]
+            row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std(values) if values else (None,
+                                                                                          None)
+        for metric in DIFF_METRICS:
+            if name == reference or not scores[metric].get(name):
+                continue
+            interval = paired(scores[metric], name, reference)
+            if interval.n == 0:
+                continue
+            higher = not metric.endswith(("loss", "time_s"))
+            outcome = Comparison(name, interval, higher).outcome
+            row |= {f"{metric}_diff": interval.mean, f"{metric}_diff_low": interval.low,
+                    f"{metric}_diff_high": interval.high, f"{metric}_vs_base": outcome}
+        summary.append(row)
+    return summary
+
+
+def verdicts(meta: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, Verdict]:
+    return {role: decide(collect(rows, column), meta["reference"], column, higher)
+            for role, (column, higher) in primary_metrics(meta).items()}
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    lead = verdict.lead
+    return {"metric": verdict.metric, "higher_is_better": verdict.higher_is_better,
+            "leader": verdict.leader, "runner_up": verdict.runner_up, "best": verdict.best,
+            "lead": None if lead is None else {"mean": lead.mean, "low": lead.low,
+                                               "high": lead.high, "n": lead.n},
+            "vs_base": {c.variant: {"mean": c.interval.mean, "low": c.interval.low,
+                                    "high": c.interval.high, "n": c.interval.n,
+                                    "outcome": c.outcome} for c in verdict.comparisons},
+            "text": verdict.text()}
+
+
+def _f(value: Any, digits: int = 4) -> str:
+    return "–" if value in (None, "") else f"{float(value):.{digits}f}"
+
+
+def _pm(row: dict[str, Any], metric: str, digits: int = 4) -> str:
+    if row.get(f"{metric}_mean") is None:
+        return "–"
+    return f"{_f(row[f'{metric}_mean'], digits)} ± {_f(row[f'{metric}_std'], digits)}"
+
+
+def _diff(row: dict[str, Any], metric: str) -> str:
+    if row.get(f"{metric}_diff") is None:
+        return "base" if row["is_base"] else "–"
+    mark = {"better": " ✔", "worse": " ✘"}.get(row[f"{metric}_vs_base"], "")
+    return (f"{row[f'{metric}_diff']:+.4f} [{row[f'{metric}_diff_low']:+.4f}, "
+            f"{row[f'{metric}_diff_high']:+.4f}]{mark}")
+
+
+def markdown_table(meta: dict[str, Any], summary: list[dict[str, Any]]) -> list[str]:
+    kfold = meta["protocol"]["kind"] == "kfold"
+    held = "CV" if kfold else "test"
+    split = "val" if kfold else "test"
+    lines = [f"| variant | train loss | train acc | {held} loss | {held} acc | time (s) | "
+             f"Δ {held} acc vs base [95% CI] | n |", "|" + "---|" * 8]
+    for row in summary:
+        name = f"**{row['variant']}** (base)" if row["is_base"] else row["variant"]
+        failed = f" ({row['n_failed']} failed)" if row["n_failed"] else ""
+        lines.append(f"| {name} | {_pm(row, 'train_loss')} | {_pm(row, 'train_accuracy')} | "
+                     f"{_pm(row, f'{split}_loss')} | {_pm(row, f'{split}_accuracy')} | "
+                     f"{_pm(row, 'steady_time_s', 2)} | {_diff(row, f'{split}_accuracy')} | "
+                     f"{row['n']}{failed} |")
+    return lines
+
+
+def _setup(meta: dict[str, Any]) -> str:
+    base = next(v for v in meta["variants"] if v["is_base"])
+    seeds = meta["seeds"]
+    data = meta["dataset"]
+    protocol = meta["protocol"]
+    if protocol["kind"] == "kfold":
+        how = (f"{protocol['folds']}-fold stratified CV on the {data['n_train']} training "
+               f"images (a fresh model per fold; the test set is not touched)")
+        varied = f"presets {', '.join(v['name'] for v in meta['variants'])}"
+    else:
+        how = (f"each run trains on {1 - protocol['validation_fraction']:.0%} of the "
+               f"{data['n_train']} training images ({protocol['validation_fraction']:.0%} "
+               f"held out for validation curves) and is tested once on the {data['n_test']} "
+               "test images")
+        values = ", ".join(v["value"] + (" (base)" if v["is_base"] else "")
+                           for v in meta["variants"])
+        varied = f"`{meta['field']}` ∈ {{{values}}}; every other field is fixed"
+    return (f"Base `{meta['base_source']}`: {base['description']}, {meta['epochs']} epochs. "
+            f"Varied: {varied}. Data: `{data['name']}`; {how}. {len(seeds)} repeat(s) with "
+            f"seeds {', '.join(map(str, seeds))}, the same for every variant (paired: same "
+            "split, initial weights and shuffling). Time = training time without the first "
+            "epoch's warm-up, on "
+            f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Mean ± std over "
+            "seeds" + (" and folds." if protocol["kind"] == "kfold" else "."))
+
+
+def _lab_note(meta: dict[str, Any]) -> list[str]:
+    reported = meta.get("lab_reported") or {}
+    if not reported:
+        return []
+    items = "; ".join(f"{k}: {v}" for k, v in reported.items())
+    caveat = ("" if meta["dataset"]["name"] == "fashion-mnist" else
+              f" Not comparable in level: those used all 60,000 images, this run "
+              f"`{meta['dataset']['name']}`.")
+    return ["", f"*The lab ({meta['lab_task']}) reported from one run each:* {items}.{caveat}"]
+
+
+def _answers(verdict: dict[str, Verdict]) -> list[str]:
+    acc, time = verdict["accuracy"], verdict["time"]
+    lines = [f"- **Accuracy:** {acc.text()}", f"- **Loss:** {verdict['loss'].text()}",
+             f"- **Time:** {time.text()}"]
+    if acc.best and time.best:
+        same = "is also" if acc.best == time.best else "is not"
+        lines.append(f"- The fastest ({time.best}) {same} the most accurate ({acc.best}).")
+    else:
+        lines.append(f"- Fastest on average: {time.leader}; most accurate on average: "
+                     f"{acc.leader} (" + ("clear" if acc.best else "not separable from "
+                                          f"{acc.runner_up}") + " on accuracy, " +
+                     ("clear" if time.best else "not separable") + " on time).")
+    return lines
+
+
+def _refit(out: Path) -> list[str]:
+    path = out / CARD_PATH
+    if not path.is_file():
+        return []
+    card = json.loads(path.read_text(encoding="utf-8"))
+    return ["", "## Refit and test (lab Task 3)", "",
+            f"Selected **{card['source'].split(': ')[-1]}** and refit it on all "
+            f"{card['dataset']['n_train']} training images for {card['train']['epochs']} "
+            f"epochs (seed {card['seed']}), then tested once: **test accuracy "
+            f"{_f(card['test']['accuracy'])}**, test loss {_f(card['test']['loss'])} (train "
+            f"accuracy {_f(card['train']['accuracy'])}). Exported to `export/model.keras` "
+            "with `export/model_card.json`."]
+
+
+def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
+    """The study as markdown; `prefix` is prepended to figure paths (for `study all`)."""
+    meta = read_study(out)
+    rows = read_csv(out / RESULTS_FILE)
+    summary = summary_rows(meta, rows)
+    verdict = verdicts(meta, rows)
+    hashes = "#" * level
+    title = f"{hashes} Study `{meta['study']}`" + (f" (lab {meta['lab_task']})"
+                                                   if meta.get("lab_task") else "")
+    lines = [title, "", f"> {meta['question']}", "", _setup(meta), "",
+             *markdown_table(meta, summary), "", "✔/✘: 95% paired interval excludes 0 "
+             "(better/worse than the base); no mark: inside the noise.", "",
+             f"{hashes}# Verdict", "", *_answers(verdict), *_lab_note(meta)]
+    lines += [line.replace("## ", hashes + "# ", 1) if line.startswith("## ") else line
+              for line in _refit(out)]
+    lines += ["", f"{hashes}# Figures", ""]
+    for name, alt in (("accuracy.png", "accuracy"), ("loss.png", "loss"),
+                      ("time.png", "training time"), ("curves.png", "learning curves")):
+        if (out / name).is_file():
+            lines.append(f"![{alt}]({prefix}{name})")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out: Path) -> dict[str, Any]:
+    """Write summary.csv, verdict.json, the PNGs and summary.md; return a JSON-able digest."""
+    meta = read_study(out)
+    rows = read_csv(out / RESULTS_FILE)
+    curves = read_csv(out / CURVES_FILE)
+    summary = summary_rows(meta, rows)
+    atomic_write_text(out / SUMMARY_FILE, to_csv(SUMMARY_COLUMNS, summary))
+    verdict = {role: verdict_json(v) for role, v in verdicts(meta, rows).items()}
+    atomic_write_json(out / VERDICT_FILE, verdict)
+    draw_all(out, rows, curves, [v["name"] for v in meta["variants"]],
+             meta["protocol"]["kind"] == "kfold")
+    atomic_write_text(out / MARKDOWN_FILE, markdown_section(out))
+    return {"study": meta["study"], "out": str(out), "summary": summary, "verdict": verdict}

@@ -1,0 +1,138 @@
+"""Run a study: every variant x seed through `evaluate`, each run saved the moment it ends.
+
+Runs go seed by seed (all variants for seed 0, then seed 1, ...), so a machine that slows down
+halfway hurts every variant alike and the paired timing comparison stays fair. Finished runs
+are read back instead of re-run, which is all `--resume` needs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hpsearch.data import Dataset
+from hpsearch.errors import TrialFailed
+from hpsearch.evaluate import EpochHook, Protocol, Result, evaluate
+from hpsearch.export import library_versions
+from hpsearch.studies import StudyPlan, Variant
+from hpsearch.study_store import load_run, prepare_dir, save_run, write_tables
+
+VALIDATION_FRACTION = 0.2  # the lab's validation_split: curves without touching the test set
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How every variant of a study is trained and scored (the same for all of them)."""
+
+    seeds: tuple[int, ...]
+    folds: int = 5  # architectures only
+
+    def protocol(self, plan: StudyPlan) -> Protocol:
+        if plan.study.is_kfold:
+            return Protocol.kfold(self.folds)
+        return Protocol.train_test(VALIDATION_FRACTION)
+
+
+def seeds_for(seed: int, repeats: int) -> tuple[int, ...]:
+    """The same seeds for every variant, so runs pair up across variants."""
+    return tuple(seed + i for i in range(repeats))
+
+
+def thread_settings() -> dict[str, Any]:
+    """Recorded with the timings: times are only comparable under the same thread settings."""
+    import tensorflow as tf
+
+    return {"cpu_count": os.cpu_count(),
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
+
+
+def study_meta(plan: StudyPlan, settings: RunSettings, data: Dataset) -> dict[str, Any]:
+    """Everything needed to read (or resume) the study; written as study.json."""
+    study = plan.study
+    return {
+        "study": study.name, "question": study.question, "lab_task": study.lab_task,
+        "field": study.field, "base_source": plan.base_source,
+        "base_config": plan.base.to_dict(), "reference": plan.reference.name,
+        "primary_metric": "val_accuracy" if study.is_kfold else "test_accuracy",
+        "variants": [{"name": v.name, "value": v.value, "is_base": v.is_base,
+                      "config": v.config.to_dict(), "description": v.config.describe()}
+                     for v in plan.variants],
+        "seeds": list(settings.seeds), "repeats": len(settings.seeds),
+        "epochs": plan.base.epochs, "protocol": asdict(settings.protocol(plan)),
+        "dataset": {"name": data.name, "n_train": int(len(data.y_train)),
+                    "n_test": int(len(data.y_test)), "sha256": data.checksum()},
+        "lab_reported": dict(study.lab_reported),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": library_versions(), "threads": thread_settings(),
+    }
+
+
+def run_record(plan: StudyPlan, variant: Variant, seed: int, result: Result | None,
+               error: str | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "study": plan.study.name, "variant": variant.name, "value": variant.value,
+        "is_base": variant.is_base, "seed": seed, "config": variant.config.to_dict(),
+        "status": "failed" if result is None else "ok", "error": error,
+        "test_loss": None, "test_accuracy": None, "wall_time_s": None, "folds": [],
+    }
+    if result is None:
+        return record
+    record.update(test_loss=result.test_loss, test_accuracy=result.test_accuracy,
+                  wall_time_s=result.wall_time)
+    for f in result.folds:
+        record["folds"].append({
+            "fold": f.fold, "train_loss": f.train_loss, "train_accuracy": f.train_accuracy,
+            "val_loss": f.val_loss, "val_accuracy": f.val_accuracy, "best_epoch": f.best_epoch,
+            "epochs_run": f.epochs_run, "fit_time_s": f.fit_time,
+            "steady_time_s": f.steady_time, "n_train": f.n_train, "n_val": f.n_val,
+            "init_digest": f.init_digest, "epoch_times": f.epoch_times, "history": f.history})
+    return record
+
+
+HookFactory = Callable[[str], EpochHook | None]  # label -> per-epoch progress hook
+
+
+def pending_runs(plan: StudyPlan, settings: RunSettings, out: Path) -> list[tuple[Variant, int]]:
+    """(variant, seed) pairs not yet finished in `out`, in the order they will run."""
+    return [(v, s) for s in settings.seeds for v in plan.variants
+            if load_run(out, v.name, s) is None]
+
+
+def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, *,
+              resume: bool = False, overwrite: bool = False,
+              hook_for: HookFactory | None = None,
+              on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every unfinished (variant, seed) and return all run records, in plan order.
+
+    A run whose loss turns NaN is recorded as failed (it would fail again with the same seed)
+    and the study goes on; summaries leave it out and say so.
+    """
+    prepare_dir(out, study_meta(plan, settings, data), resume, overwrite)
+    protocol = settings.protocol(plan)
+    finished = {(v.name, s): load_run(out, v.name, s)
+                for s in settings.seeds for v in plan.variants}
+    write_tables(out, _ordered(plan, settings, finished))
+    for variant, seed in pending_runs(plan, settings, out):
+        hook = hook_for(f"{plan.study.name}: {variant.name} seed {seed}") if hook_for else None
+        try:
+            result = evaluate(variant.config, data, protocol, seed, on_epoch=hook)
+            record = run_record(plan, variant, seed, result)
+        except TrialFailed as exc:
+            record = run_record(plan, variant, seed, None, str(exc))
+        save_run(out, record)
+        finished[(variant.name, seed)] = record
+        write_tables(out, _ordered(plan, settings, finished))
+        if on_run is not None:
+            on_run(record)
+    return _ordered(plan, settings, finished)
+
+
+def _ordered(plan: StudyPlan, settings: RunSettings,
+             finished: dict[tuple[str, int], dict[str, Any] | None]) -> list[dict[str, Any]]:
+    records = (finished.get((v.name, s)) for v in plan.variants for s in settings.seeds)
+    return [r for r in records if r is not None]

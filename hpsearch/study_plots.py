@@ -79,6 +79,8 @@ def learning_curves(curves: list[dict[str, Any]], variants: list[str], path: Pat
                     val_label: str = "validation") -> None:
     """One column per variant; accuracy on top, loss below; mean over seeds, band = 1 std."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(2, len(variants), figsize=(3.2 * len(variants) + 0.6, 5.4),
                              squeeze=False, sharey="row")
     for col, variant in enumerate(variants):
@@ -96,6 +98,7 @@ def learning_curves(curves: list[dict[str, Any]], variants: list[str], path: Pat
                 ax.set_ylabel(metric)
             if row == 1:
                 ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()

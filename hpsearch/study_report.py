@@ -149,7 +149,9 @@ def _setup(meta: dict[str, Any]) -> str:
             "split, initial weights and shuffling). Time = training time without the first "
             "epoch's warm-up, on "
             f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Mean ± std over "
-            "seeds" + (" and folds." if protocol["kind"] == "kfold" else "."))
+            "seeds" + (" and folds." if protocol["kind"] == "kfold" else ".")
+            + (" With a single epoch the time cannot exclude the warm-up."
+               if meta["epochs"] == 1 else ""))
 
 
 def _lab_note(meta: dict[str, Any]) -> list[str]:

@@ -136,3 +136,39 @@ def _ordered(plan: StudyPlan, settings: RunSettings,
              finished: dict[tuple[str, int], dict[str, Any] | None]) -> list[dict[str, Any]]:
     records = (finished.get((v.name, s)) for v in plan.variants for s in settings.seeds)
     return [r for r in records if r is not None]
+
+
+def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[dict[str, Any]],
+                      seed: int, hook: EpochHook | None = None) -> dict[str, Any]:
+    """Lab Tasks 2-3: pick the best CV accuracy, refit it on all training data, test once.
+
+    The config with the highest mean CV accuracy is refit even when its lead is inside the
+    noise (someone has to be exported); the model card's `cv.verdict` says whether the choice
+    was clear. A finished export for the same config and seed is reused on resume.
+    """
+    import json
+
+    from hpsearch.export import CARD_FILE, export_model
+    from hpsearch.study_store import result_rows
+    from hpsearch.study_verdict import collect, decide
+
+    rows = [row for record in records for row in result_rows(record)]
+    verdict = decide(collect(rows, "val_accuracy"), plan.reference.name, "val_accuracy")
+    winner = next(v for v in plan.variants if v.name == verdict.leader)
+    scores = list(collect(rows, "val_accuracy")[winner.name].values())
+    cv = {"folds": settings_folds(records), "seeds": sorted({r["seed"] for r in records}),
+          "val_accuracy_mean": sum(scores) / len(scores), "n": len(scores),
+          "clear_winner": verdict.best is not None, "verdict": verdict.text()}
+    export_dir = out / "export"
+    card_path = export_dir / CARD_FILE
+    if card_path.is_file():
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        if card.get("config") == winner.config.to_dict() and card.get("seed") == seed:
+            return card
+    return export_model(winner.config, data, export_dir, seed, cv=cv,
+                        source=f"study architectures: {winner.name}", overwrite=True,
+                        on_epoch=hook)
+
+
+def settings_folds(records: list[dict[str, Any]]) -> int:
+    return max((len(r["folds"]) for r in records), default=0)

@@ -131,21 +131,29 @@ def _clear(out: Path) -> None:
             shutil.rmtree(sub)
 
 
-def prepare_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> None:
+def check_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> None:
     """Never silently reuse a directory: resume a matching study, overwrite, or refuse."""
     if resume and overwrite:
         raise ProjectError("pass either --resume or --overwrite, not both")
     if (out / STUDY_FILE).is_file():
-        if overwrite:
-            _clear(out)
-        elif resume:
+        if resume and not overwrite:
             _check_same(out, read_study(out), meta)
-        else:
+        elif not overwrite:
             raise ProjectError(f"{out} already holds a study; pass --resume to continue it or "
                                "--overwrite to start again")
-    elif out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ProjectError(f"{out} exists and is not empty; choose a new --out (or pass "
-                           "--overwrite to write the study beside its files)")
+    elif out.is_file() or (out.is_dir() and any(out.iterdir()) and not overwrite):
+        raise ProjectError(f"{out} exists and is not an empty directory; choose a new --out "
+                           "(or pass --overwrite to write the study beside its files)")
+
+
+def prepare_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> None:
+    """`check_dir`, then clear (on --overwrite) and (re)write study.json."""
+    check_dir(out, meta, resume, overwrite)
+    if (out / STUDY_FILE).is_file():
+        if overwrite:
+            _clear(out)
+        else:  # resuming: keep when the study was first started
+            meta = meta | {"created": read_study(out).get("created", meta.get("created"))}
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

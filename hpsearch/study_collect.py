@@ -1,0 +1,40 @@
+"""`study all`: one lab report that answers every lab question from the per-study directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hpsearch.fileio import atomic_write_text
+from hpsearch.study_report import markdown_section, verdicts
+from hpsearch.study_store import RESULTS_FILE, read_csv, read_study
+
+REPORT_FILE = "report.md"
+
+
+def _answer(study_dir: Path) -> str:
+    meta = read_study(study_dir)
+    verdict = verdicts(meta, read_csv(study_dir / RESULTS_FILE))
+    line = (f"| [{meta['study']}](#study-{meta['study']}) | {meta.get('lab_task', '')} | "
+            f"{meta['question']} | {verdict['accuracy'].headline()}")
+    if meta["protocol"]["kind"] != "kfold":
+        line += f"; {verdict['time'].headline()}"
+    return line + " |"
+
+
+def write_lab_report(out: Path, study_dirs: list[Path]) -> Path:
+    """Write `report.md`: an answers table, then every study's section with its figures."""
+    first = read_study(study_dirs[0])
+    data = first["dataset"]
+    lines = ["# The lab, answered with repeats and paired intervals", "",
+             f"Data: `{data['name']}` ({data['n_train']} training / {data['n_test']} test "
+             f"images). Every study holds all but one field of its base config fixed, runs "
+             "every variant with the same seeds, and names a winner only when the 95% paired "
+             "interval of its lead excludes zero. Per-run numbers: `<study>/results.csv`; per "
+             "variant: `<study>/summary.csv`.", "",
+             "## Answers", "", "| study | lab | question | answer |", "|---|---|---|---|",
+             *(_answer(d) for d in study_dirs), ""]
+    for study_dir in study_dirs:
+        lines.append(markdown_section(study_dir, prefix=f"{study_dir.name}/", level=2))
+    path = out / REPORT_FILE
+    atomic_write_text(path, "\n".join(lines))
+    return path

@@ -22,6 +22,14 @@ from hpsearch.errors import ConfigError, TrialFailed
 from hpsearch.model import build_model
 
 PROTOCOL_KINDS = ("kfold", "holdout", "train_test")
+# A cross-entropy far above chance level (ln 10 = 2.3) means the weights blew up: with learning
+# rate 10 the loss jumps past 1e5 and the network ends dead at chance, which is a failure to
+# report, not a score to rank.
+DIVERGED_LOSS = 1e3
+
+
+def _diverged(loss: float) -> bool:
+    return not math.isfinite(loss) or loss > DIVERGED_LOSS
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,13 @@ def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook |
                epoch_times: list[float], extra: list[Any]) -> list[Any]:
     import keras
 
-    class _Timer(keras.callbacks.Callback):
+    class _Monitor(keras.callbacks.Callback):
+        """Times epochs, reports progress, and stops quietly once the loss diverges."""
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if logs and "loss" in logs and _diverged(float(logs["loss"])):
+                self.model.stop_training = True
+
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.start = time.perf_counter()
 
@@ -189,7 +203,7 @@ def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook |
             if on_epoch is not None:
                 on_epoch(fold, epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
 
-    callbacks = [_Timer(), keras.callbacks.TerminateOnNaN(), *extra]
+    callbacks = [_Monitor(), *extra]
     if cfg.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss" if has_val else "loss", patience=cfg.patience,
@@ -220,9 +234,11 @@ def _fit_one(cfg: ModelConfig, data: Dataset, train_idx: np.ndarray, val_idx: np
     fit_time = time.perf_counter() - start
     history = {k: [float(v) for v in values] for k, values in history.items()}
     epochs_run = len(history.get("loss", []))
-    if epochs_run == 0 or not np.all(np.isfinite(history["loss"])):
-        raise TrialFailed(f"the training loss became NaN or infinite in fold {fold + 1} "
-                          f"(epoch {epochs_run}); lower the learning rate")
+    if epochs_run == 0 or any(_diverged(loss) for loss in history["loss"]):
+        raise TrialFailed(f"training diverged in fold {fold + 1} (loss "
+                          f"{history['loss'][-1] if epochs_run else float('nan'):.4g} at epoch "
+                          f"{epochs_run}, NaN, infinite or above {DIVERGED_LOSS:g}); lower the "
+                          "learning rate")
     val_loss = val_accuracy = None
     best_epoch = epochs_run
     if has_val:

@@ -15,6 +15,14 @@ from hpsearch.config import ModelConfig
 STEPS_PER_EXECUTION = 16
 
 
+def _quiet_tensorflow() -> None:
+    """TF's Python logger warns about retracing when many small models are built in a row,
+    which is exactly what k-fold CV does; the warning is noise for our users."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def _regularizer(kind: str, rate: float) -> Any:
     from keras import regularizers
 
@@ -61,6 +69,7 @@ def build_model(cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int
     import keras
     from keras import initializers, layers
 
+    _quiet_tensorflow()
     seed = cfg.seed if seed is None else seed
     kernel_reg = _regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
     model_layers: list[Any] = [keras.Input(shape=input_shape), layers.Flatten()]

@@ -1,0 +1,49 @@
+"""export: refit on all training data, test once, and a model that reloads identically."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hpsearch.config import PRESETS
+from hpsearch.errors import ProjectError
+from hpsearch.export import export_model, load_model
+
+TINY = PRESETS["model1"].with_overrides({"hidden": [16], "epochs": 1, "batch_size": 64})
+
+
+def test_export_round_trip_gives_same_predictions(small_data, tmp_path):
+    card = export_model(TINY, small_data, tmp_path / "out", seed=0, cv={"mean": 0.5})
+    on_disk = json.loads((tmp_path / "out" / "model_card.json").read_text())
+    assert on_disk["config"] == TINY.to_dict() and on_disk["cv"] == {"mean": 0.5}
+    assert on_disk["dataset"]["n_train"] == len(small_data.y_train)
+    assert on_disk["dataset"]["sha256"] == small_data.checksum()
+    assert {"keras", "python"} <= set(on_disk["versions"])
+    assert 0 < card["test"]["accuracy"] <= 1
+
+    model = load_model(tmp_path / "out" / "model.keras")
+    predictions = model.predict(small_data.x_test, verbose=0)
+    assert predictions.shape == (len(small_data.y_test), 10)
+    accuracy = float(np.mean(predictions.argmax(axis=1) == small_data.y_test))
+    assert accuracy == pytest.approx(card["test"]["accuracy"], abs=1e-6)
+    again = load_model(tmp_path / "out" / "model.keras").predict(small_data.x_test, verbose=0)
+    np.testing.assert_allclose(again, predictions, rtol=1e-6)
+
+
+def test_export_refuses_to_overwrite(small_data, tmp_path):
+    export_model(TINY, small_data, tmp_path, seed=0)
+    before = (tmp_path / "model_card.json").read_text()
+    with pytest.raises(ProjectError, match="--overwrite"):
+        export_model(TINY, small_data, tmp_path, seed=1)
+    assert (tmp_path / "model_card.json").read_text() == before
+
+
+def test_load_model_errors(tmp_path):
+    with pytest.raises(ProjectError, match="does not exist"):
+        load_model(tmp_path / "nope.keras")
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ProjectError, match="not a loadable"):
+        load_model(junk)

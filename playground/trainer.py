@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import numba
+
 from . import engine
 from .config import PlaygroundConfig
 from .datasets import Dataset, generate
+from .errors import InvalidValueError
 from .features import build_features
 from .network import Layout, init_weights
 from .rng import make_stream
@@ -49,11 +52,18 @@ class RunResult:
 
 
 class Trainer:
-    """R independent runs of one configuration that differ only in their seed."""
+    """R independent runs of one configuration that differ only in their seed.
 
-    def __init__(self, config: PlaygroundConfig, seeds: Sequence[str | int] | None = None):
+    Per-run arrays are stored as (blocks, ..., runs_per_block) so the kernel's inner loops
+    run over contiguous runs; each block trains on its own thread.
+    """
+
+    def __init__(self, config: PlaygroundConfig, seeds: Sequence[str | int] | None = None,
+                 blocks: int | None = None):
         self.config = config
         seeds = [config.seed] if seeds is None else list(seeds)
+        if not seeds:
+            raise InvalidValueError("no seeds to run; give at least one")
         self.layout = Layout.from_shape(config.shape)
         self.data: list[Dataset] = []
         weights, biases = [], []
@@ -64,18 +74,22 @@ class Trainer:
             self.data.append(data)
             weights.append(w)
             biases.append(b)
+        self.runs = len(seeds)
+        if blocks is None:
+            blocks = min(numba.get_num_threads(), max(1, self.runs // 8))
+        self.blocks = max(1, min(blocks, self.runs))
+        self.per_block = -(-self.runs // self.blocks)
         feats = config.features
-        self.xtr = np.stack([build_features(d.train_xy, feats) for d in self.data])
-        self.ytr = np.stack([d.train_y for d in self.data])
-        self.xte = np.stack([build_features(d.test_xy, feats) for d in self.data])
-        self.yte = np.stack([d.test_y for d in self.data])
-        self.w = np.stack(weights)
-        self.b = np.stack(biases)
-        runs = len(seeds)
+        self.xtr = self._pack([build_features(d.train_xy, feats) for d in self.data])
+        self.ytr = self._pack([d.train_y for d in self.data])
+        self.xte = self._pack([build_features(d.test_xy, feats) for d in self.data])
+        self.yte = self._pack([d.test_y for d in self.data])
+        self.w = self._pack(weights)
+        self.b = self._pack(biases)
         self.dead = np.zeros_like(self.w, dtype=np.bool_)
         self.gw = np.zeros_like(self.w)
         self.gb = np.zeros_like(self.b)
-        self.count = np.zeros(runs, dtype=np.int64)  # examples accumulated since last update
+        self.count = np.zeros((self.blocks, 1), dtype=np.int64)  # examples since last update
         self.epoch = 0
         self._codes = (
             engine.ACT_CODES[config.activation],
@@ -83,51 +97,63 @@ class Trainer:
             engine.REG_CODES[config.regularization],
         )
 
-    @property
-    def runs(self) -> int:
-        return self.w.shape[0]
+    def _pack(self, per_run: list[np.ndarray]) -> np.ndarray:
+        """Stack per-run arrays to (blocks, ..., per_block), padding with copies of the last."""
+        padded = per_run + [per_run[-1]] * (self.blocks * self.per_block - len(per_run))
+        stacked = np.stack(padded).reshape(self.blocks, self.per_block, *per_run[0].shape)
+        return np.ascontiguousarray(np.moveaxis(stacked, 1, -1))
+
+    def _unpack(self, packed: np.ndarray) -> np.ndarray:
+        """Inverse of _pack: (runs, ...) without the padding."""
+        moved = np.moveaxis(packed, -1, 1)
+        return moved.reshape(self.blocks * self.per_block, *moved.shape[2:])[: self.runs]
+
+    def weights(self) -> np.ndarray:
+        """Flat weights per run, (runs, n_weights)."""
+        return self._unpack(self.w)
+
+    def biases(self) -> np.ndarray:
+        return self._unpack(self.b)
+
+    def dead_links(self) -> np.ndarray:
+        return self._unpack(self.dead)
 
     def losses(self) -> np.ndarray:
-        """Current (train, test) loss per run, shape (R, 2)."""
+        """Current (train, test) loss per run, shape (runs, 2)."""
         lay = self.layout
         n_nodes = int(lay.noff[-1])
-        out, z = np.zeros(n_nodes), np.zeros(n_nodes)
         act, out_act, _ = self._codes
-        result = np.empty((self.runs, 2))
-        for r in range(self.runs):  # evaluation only; training never loops per run in Python
-            for col, (xs, ys) in enumerate(((self.xtr[r], self.ytr[r]),
-                                            (self.xte[r], self.yte[r]))):
-                result[r, col] = engine.mean_loss(xs, ys, lay.sizes, lay.noff, lay.woff,
-                                                  lay.boff, self.w[r], self.b[r], out, z, act,
-                                                  out_act)
-        return result
+        result = np.empty((self.blocks, 2, self.per_block))
+        for c in range(self.blocks):
+            out = np.zeros((n_nodes, self.per_block))
+            z = np.zeros_like(out)
+            for col, (xs, ys) in enumerate(((self.xtr[c], self.ytr[c]),
+                                            (self.xte[c], self.yte[c]))):
+                engine.mean_loss(xs, ys, lay.sizes, lay.noff, lay.woff, lay.boff, self.w[c],
+                                 self.b[c], out, z, act, out_act, result[c, col])
+        return self._unpack(result)
 
-    def train(self, epochs: int, record_every: int = 1, parallel: bool | None = None
-              ) -> np.ndarray:
-        """Advance every run ``epochs`` epochs; returns losses (R, records, 2)."""
+    def train(self, epochs: int, record_every: int = 1) -> np.ndarray:
+        """Advance every run ``epochs`` epochs; returns losses (runs, records, 2)."""
         lay, cfg = self.layout, self.config
         record_every = max(1, int(record_every))
-        losses = np.zeros((self.runs, engine.n_records(epochs, record_every), 2))
-        if epochs <= 0:
-            return losses
-        act, out_act, reg = self._codes
-        kernel = engine.train_many if (parallel if parallel is not None else self.runs > 1) \
-            else _train_serial
-        kernel(self.xtr, self.ytr, self.xte, self.yte, lay.sizes, lay.noff, lay.woff, lay.boff,
-               self.w, self.b, self.dead, self.gw, self.gb, self.count, act, out_act, reg,
-               float(cfg.learning_rate), float(cfg.reg_rate), int(cfg.batch_size), int(epochs),
-               record_every, losses)
-        self.epoch += epochs
-        return losses
-
-
-def _train_serial(xtr, ytr, xte, yte, sizes, noff, woff, boff, w, b, dead, gw, gb, count,
-                  act, out_act, reg, lr, rr, batch, epochs, record_every, losses):
-    """Single-run path without the thread pool start-up (what one CLI run needs)."""
-    for r in range(w.shape[0]):
-        engine.train_one(xtr[r], ytr[r], xte[r], yte[r], sizes, noff, woff, boff, w[r], b[r],
-                         dead[r], gw[r], gb[r], count[r:r + 1], act, out_act, reg, lr, rr,
-                         batch, epochs, record_every, losses[r])
+        rows = engine.n_records(epochs, record_every)
+        losses = np.zeros((self.blocks, rows, 2, self.per_block))
+        if epochs > 0:
+            act, out_act, reg = self._codes
+            args = (lay.sizes, lay.noff, lay.woff, lay.boff)
+            rest = (act, out_act, reg, float(cfg.learning_rate), float(cfg.reg_rate),
+                    int(cfg.batch_size), int(epochs), record_every)
+            if self.blocks == 1:  # no thread pool start-up for a single run
+                engine.train_block(self.xtr[0], self.ytr[0], self.xte[0], self.yte[0], *args,
+                                   self.w[0], self.b[0], self.dead[0], self.gw[0], self.gb[0],
+                                   self.count[0], *rest, losses[0])
+            else:
+                engine.train_blocks(self.xtr, self.ytr, self.xte, self.yte, *args, self.w,
+                                    self.b, self.dead, self.gw, self.gb, self.count, *rest,
+                                    losses)
+            self.epoch += epochs
+        return self._unpack(losses)
 
 
 def simulate(config: PlaygroundConfig, on_progress=None, chunk: int = 50) -> RunResult:
@@ -141,7 +167,7 @@ def simulate(config: PlaygroundConfig, on_progress=None, chunk: int = 50) -> Run
     done = 0
     while done < config.epochs:
         step = min(chunk, config.epochs - done)
-        losses = trainer.train(step, parallel=False)[0]
+        losses = trainer.train(step)[0]
         train_hist.extend(losses[:, 0].tolist())
         test_hist.extend(losses[:, 1].tolist())
         done += step
@@ -154,7 +180,9 @@ def result_of(trainer: Trainer, run: int, train_hist: list[float], test_hist: li
               ) -> RunResult:
     """Package run ``run`` of a trainer as a RunResult."""
     lay = trainer.layout
-    w, b, dead = trainer.w[run].copy(), trainer.b[run].copy(), trainer.dead[run].copy()
+    w = trainer.weights()[run].copy()
+    b = trainer.biases()[run].copy()
+    dead = trainer.dead_links()[run].copy()
     return RunResult(
         config=trainer.config,
         data=trainer.data[run],

@@ -85,7 +85,8 @@ def train(
                "model": str(out) if out else None}
 
     def render() -> None:
-        table = Table(title=f"{cfg.describe()} on {data.summary()}")
+        console.print(f"{cfg.describe()}\non {data.summary()}")
+        table = Table()
         for column in ("split", "loss", "accuracy"):
             table.add_column(column)
         table.add_row("train", fmt(fold.train_loss), fmt(fold.train_accuracy))
@@ -165,6 +166,9 @@ def cv(
 
 @app.command()
 def export(
+    ctx: typer.Context,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from", help="A `hpsearch tune` directory: export its best trial.")] = None,
     preset: Presets = None,
     config: Config = None,
     set_: Sets = None,
@@ -179,16 +183,33 @@ def export(
 ) -> None:
     """Refit one config on all training data, test it once, write model.keras + model_card.json.
 
+    With --from DIR (a tune project) the best trial's config is refitted for the rounded mean
+    of its folds' best epochs, and its CV score goes into the model card; the project's data
+    set is used unless --dataset is given.
+
     Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
+    Example: hpsearch export --from tune-project --out best/
     """
     from hpsearch.export import export_model, prepare_output_dir
 
-    cfg = _single_config(preset, config, set_)
+    cv_info, source = None, "config"
+    if from_dir is not None:
+        from hpsearch.tune_export import best_from_project
+
+        if preset or config or set_:
+            raise ConfigError("--from exports a tune project's best trial; drop --preset, "
+                              "--config and --set")
+        cfg, cv_info, project_data = best_from_project(from_dir)
+        source = f"tune:{from_dir}"
+        if ctx.get_parameter_source("dataset").name == "DEFAULT":
+            dataset, data_dir = project_data["dataset"], data_dir or project_data["data_dir"]
+    else:
+        cfg = _single_config(preset, config, set_)
     prepare_output_dir(out, overwrite)  # fail before training, not after
     data = _load(dataset, data_dir)
     with tracker(cfg.epochs, "refitting on all training data", quiet or json_out) as bar:
-        card = export_model(cfg, data, out, seed, source="config", overwrite=overwrite,
-                            on_epoch=bar.epoch_hook())
+        card = export_model(cfg, data, out, seed, cv=cv_info, source=source,
+                            overwrite=overwrite, on_epoch=bar.epoch_hook())
 
     def render() -> None:
         console.print(f"{cfg.describe()}: test accuracy {fmt(card['test']['accuracy'])}, "

@@ -1,0 +1,100 @@
+"""Study plans change one field only; runs persist as they end and --resume skips them."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpsearch import study_runner
+from hpsearch.errors import ConfigError, ProjectError, TrialFailed
+from hpsearch.evaluate import FoldResult, Result
+from hpsearch.studies import STUDIES, build_plan
+from hpsearch.study_runner import RunSettings, run_study
+from hpsearch.study_store import read_csv
+
+
+@pytest.mark.parametrize("name", [n for n in STUDIES if n != "architectures"])
+def test_every_variant_differs_from_the_base_in_one_field(name):
+    plan = build_plan(name)
+    base = plan.base.to_dict()
+    assert sum(v.is_base for v in plan.variants) == 1
+    for variant in plan.variants:
+        changed = {k for k, v in variant.config.to_dict().items() if base[k] != v}
+        assert changed <= {plan.study.field}
+        assert variant.is_base == (changed == set())
+
+
+def test_the_base_is_always_run_and_rate_is_shared():
+    plan = build_plan("activity-regularization", values="l1,l2", rate=0.01)
+    assert [v.name for v in plan.variants] == ["none", "l1", "l2"]
+    assert {v.config.activity_rate for v in plan.variants} == {0.01}
+    assert [v.name for v in build_plan("batch-size", values="0128,512").variants] == [
+        "32", "128", "512"]
+    with pytest.raises(ConfigError):
+        build_plan("batch-size", values="128,0128")
+
+
+class FakeEvaluate:
+    """Stands in for `evaluate`: instant, counts calls, can fail or be interrupted."""
+
+    def __init__(self, interrupt_at: int | None = None, fail_variant: str | None = None):
+        self.calls: list[tuple[str, int]] = []
+        self.interrupt_at = interrupt_at
+        self.fail_variant = fail_variant
+
+    def __call__(self, cfg, data, protocol, seed, on_epoch=None):
+        self.calls.append((cfg.optimizer, seed))
+        if self.interrupt_at is not None and len(self.calls) == self.interrupt_at:
+            raise KeyboardInterrupt
+        if cfg.optimizer == self.fail_variant:
+            raise TrialFailed("the training loss became NaN")
+        acc = 0.8 + 0.01 * seed + (0.05 if cfg.optimizer == "adam" else 0.0)
+        fold = FoldResult(0, {"loss": [0.5], "accuracy": [acc], "val_loss": [0.6],
+                              "val_accuracy": [acc]}, 0.5, acc, 0.6, acc, 1, 1, 1.0, [1.0],
+                          80, 20, "x")
+        return Result(cfg, protocol, seed, [fold], test_loss=0.6, test_accuracy=acc)
+
+
+@pytest.fixture
+def plan():
+    return build_plan("optimizer", values="sgd,adam", epochs=1)
+
+
+def test_resume_skips_finished_runs(monkeypatch, tmp_path, plan, small_data):
+    out = tmp_path / "study"
+    interrupted = FakeEvaluate(interrupt_at=3)
+    monkeypatch.setattr(study_runner, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(plan, small_data, out, RunSettings((0, 1)))
+    assert len(read_csv(out / "results.csv")) == 2  # saved as each run ended
+    with pytest.raises(ProjectError, match="--resume"):
+        run_study(plan, small_data, out, RunSettings((0, 1)))
+    resumed = FakeEvaluate()
+    monkeypatch.setattr(study_runner, "evaluate", resumed)
+    records = run_study(plan, small_data, out, RunSettings((0, 1)), resume=True)
+    assert resumed.calls == [("sgd", 1), ("adam", 1)]  # only the unfinished runs
+    assert len(records) == 4 and len(read_csv(out / "results.csv")) == 4
+    more = FakeEvaluate()
+    monkeypatch.setattr(study_runner, "evaluate", more)
+    run_study(plan, small_data, out, RunSettings((0, 1, 2)), resume=True)
+    assert more.calls == [("sgd", 2), ("adam", 2)]  # more repeats: only the new seed
+    again = FakeEvaluate()
+    monkeypatch.setattr(study_runner, "evaluate", again)
+    run_study(plan, small_data, out, RunSettings((0, 1, 2)), resume=True)
+    assert again.calls == []
+
+
+def test_resume_refuses_a_different_study(monkeypatch, tmp_path, plan, small_data):
+    monkeypatch.setattr(study_runner, "evaluate", FakeEvaluate())
+    run_study(plan, small_data, tmp_path, RunSettings((0,)))
+    other = build_plan("optimizer", values="sgd,rmsprop", epochs=1)
+    with pytest.raises(ProjectError, match="different variants"):
+        run_study(other, small_data, tmp_path, RunSettings((0,)), resume=True)
+
+
+def test_a_failed_run_is_recorded_and_the_study_goes_on(monkeypatch, tmp_path, plan,
+                                                        small_data):
+    monkeypatch.setattr(study_runner, "evaluate", FakeEvaluate(fail_variant="adam"))
+    run_study(plan, small_data, tmp_path, RunSettings((0, 1)))
+    rows = read_csv(tmp_path / "results.csv")
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed", "failed"]
+    assert "NaN" in rows[-1]["error"]

@@ -1,0 +1,227 @@
+"""``hpsearch playground``: one run, a multi-seed sweep, or the lab's Task 6.
+
+Thin layer: parse options, call the library, print. Library errors (PlaygroundError) become
+one ``error: ...`` line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import PlaygroundConfig, parse_layers
+from .errors import InvalidValueError, NetworkShapeError, PlaygroundError
+
+app = typer.Typer(
+    help="A faithful TensorFlow Playground simulator (numpy/numba, never TensorFlow).\n\n"
+    "Example: hpsearch playground --dataset circle --nodes 3 --epochs 500 --out runs/pg",
+    no_args_is_help=False,
+    add_completion=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the PNG pictures.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _guarded(func):
+    """Turn library errors into one line on stderr and exit 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PlaygroundError as exc:
+            raise _fail(str(exc)) from None
+
+    return wrapper
+
+
+def _hidden(nodes: int | None, layers: str | None) -> tuple[int, ...]:
+    if nodes is not None and layers is not None:
+        raise NetworkShapeError("give either --nodes (one hidden layer) or --layers, not both")
+    if layers is not None:
+        return parse_layers(layers)
+    if nodes is not None:
+        return (nodes,)
+    return (4, 2)  # the site's default network
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidValueError(f"cannot read {what} {text!r}; give integers like 2,3,4") from None
+
+
+def _epoch_label(epoch: int) -> str:
+    """The site's counter: zero-padded to 6 digits with a thousands comma (000,250)."""
+    return f"{epoch // 1000:03d},{epoch % 1000:03d}"
+
+
+@app.callback(invoke_without_command=True)
+@_guarded
+def run(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="circle, xor, gauss, spiral, reg-plane, reg-gauss")
+                       ] = "circle",
+    nodes: Annotated[int | None, typer.Option(help="One hidden layer of N neurons (1-8).")] = None,
+    layers: Annotated[str | None, typer.Option(help="Neurons per hidden layer, e.g. 4,2 "
+                                               "('none' for no hidden layer).")] = None,
+    activation: Annotated[str, typer.Option(help="tanh, relu, sigmoid or linear")] = "tanh",
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 0.03,
+    reg: Annotated[str, typer.Option(help="Regularization: none, l1 or l2.")] = "none",
+    reg_rate: Annotated[float, typer.Option(help="Regularization rate.")] = 0.0,
+    batch_size: Annotated[int, typer.Option(help="Examples per weight update.")] = 10,
+    noise: Annotated[float, typer.Option(help="Noise in percent (site: 0-50).")] = 0,
+    ratio: Annotated[float, typer.Option(help="Training share in percent (site: 10-90).")] = 50,
+    features: Annotated[str, typer.Option(help="Inputs: x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)")
+                        ] = "x1,x2",
+    epochs: Annotated[int, typer.Option(help="Epochs (one epoch = one pass).")] = 500,
+    seed: Annotated[str, typer.Option(help="Site seed like 0.12345 (exact replay of the site) "
+                                      "or an integer (numpy stream).")] = "0.12345",
+    out: OutOpt = None,
+    show_test: Annotated[bool, typer.Option(help="Draw test points too.")] = False,
+    json_out: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option(help="Only the final line.")] = False,
+) -> None:
+    """Train one network like the site and print epoch, test and training loss."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .trainer import simulate
+
+    config = PlaygroundConfig(
+        dataset=dataset, features=features, hidden=_hidden(nodes, layers), activation=activation,
+        learning_rate=lr, regularization=reg, reg_rate=reg_rate, batch_size=batch_size,
+        noise=noise, ratio=ratio, epochs=epochs, seed=seed,
+    )
+    chatty = not (quiet or json_out)
+    started = time.perf_counter()
+
+    def progress(epoch: int, train: float, test: float) -> None:
+        if not chatty or epoch == config.epochs:
+            return
+        if config.epochs >= 2000 or epoch % max(1, config.epochs // 5) < 50:
+            elapsed = time.perf_counter() - started
+            eta = elapsed / epoch * (config.epochs - epoch)
+            typer.echo(f"Epoch {_epoch_label(epoch)}  Test loss {test:.3f}  "
+                       f"Training loss {train:.3f}  (ETA {eta:.1f} s)", err=True)
+
+    chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
+    result = simulate(config, on_progress=progress, chunk=chunk)
+    pictures = []
+    if out is not None:
+        from .plots import plot_run
+
+        pictures = plot_run(result, out, show_test=show_test)
+    if json_out:
+        payload = result.to_json()
+        payload["pictures"] = [str(p) for p in pictures]
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(f"Epoch {_epoch_label(result.epoch[-1])}  Test loss {result.test_loss[-1]:.3f}  "
+               f"Training loss {result.train_loss[-1]:.3f}")
+    if pictures and not quiet:
+        typer.echo("pictures: " + ", ".join(str(p) for p in pictures))
+
+
+@app.command()
+@_guarded
+def sweep(
+    dataset: Annotated[str, typer.Option(help="Data set for every run.")] = "circle",
+    nodes: Annotated[str, typer.Option(help="Neurons in the one hidden layer, e.g. 2,3,4")
+                     ] = "2,3,4",
+    reg: Annotated[str, typer.Option(help="Regularizations to try, e.g. none,l1,l2")] = "none",
+    reg_rate: Annotated[float, typer.Option(help="Rate for l1/l2.")] = 0.003,
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per configuration.")] = 100,
+    epochs: Annotated[int, typer.Option(help="Epochs per run.")] = 1000,
+    activation: Annotated[str, typer.Option(help="Hidden activation.")] = "tanh",
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 0.03,
+    batch_size: Annotated[int, typer.Option(help="Batch size.")] = 10,
+    noise: Annotated[float, typer.Option(help="Noise in percent.")] = 0,
+    ratio: Annotated[float, typer.Option(help="Training share in percent.")] = 50,
+    features: Annotated[str, typer.Option(help="Input features.")] = "x1,x2",
+    out: OutOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train every nodes x reg configuration on many seeds at once; summarise the spread.
+
+    Example: hpsearch playground sweep --nodes 2,3,4 --reg none,l1,l2 --seeds 100
+    """
+    from .sweep import grid
+
+    combos = grid(_int_list(nodes, "--nodes"), [r for r in reg.split(",") if r.strip()],
+                  reg_rate)
+    base = PlaygroundConfig(dataset=dataset, features=features, hidden=(2,),
+                            activation=activation, learning_rate=lr, batch_size=batch_size,
+                            noise=noise, ratio=ratio, epochs=epochs)
+    _report_sweep(base, combos, seeds, epochs, out, json_out, explain=False)
+
+
+@app.command()
+@_guarded
+def task6(
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per configuration.")] = 100,
+    epochs: Annotated[int, typer.Option(help="Epochs per run.")] = 1000,
+    out: OutOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Lab Task 6: circle, 1 hidden layer, tanh, lr 0.03; 2 vs 3 neurons, 4 with L1 / L2."""
+    from .sweep import TASK6_CONFIGS
+
+    base = PlaygroundConfig(dataset="circle", hidden=(2,), activation="tanh",
+                            learning_rate=0.03, epochs=epochs)
+    _report_sweep(base, TASK6_CONFIGS, seeds, epochs, out, json_out, explain=True)
+
+
+def _report_sweep(base, combos, seeds, epochs, out, json_out, explain) -> None:
+    from .sweep import TASK6_EXPLANATION, TASK6_LAB, format_table, run_sweep
+
+    started = time.perf_counter()
+
+    def tick(done: int, total: int) -> None:
+        if not json_out and sys.stderr.isatty():
+            typer.echo(f"  {done}/{total} configurations ({time.perf_counter() - started:.1f} s)",
+                       err=True)
+
+    rows = run_sweep(base, combos, seeds, epochs, on_config=tick)
+    elapsed = time.perf_counter() - started
+    picture = None
+    if out is not None:
+        from .plots import plot_sweep
+
+        picture = plot_sweep(rows, Path(out) / "sweep.png",
+                             f"{base.dataset}, {seeds} seeds x {epochs} epochs")
+    if json_out:
+        payload = {"runs": [row.summary() for row in rows], "seconds": elapsed}
+        if picture is not None:
+            payload["picture"] = str(picture)
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(f"{base.dataset}: {seeds} seeds x {epochs} epochs per configuration, "
+               f"{len(rows) * seeds} runs in {elapsed:.1f} s")
+    typer.echo(format_table(rows))
+    if explain:
+        typer.echo("\nLab report (site, one run each): " + "; ".join(
+            f"{n} {r}: train {tr:.3f} / test {te:.3f}" for (n, r), (tr, te) in TASK6_LAB.items()))
+        typer.echo("\n" + TASK6_EXPLANATION)
+    if picture is not None:
+        typer.echo(f"picture: {picture}")
+
+
+def main() -> None:  # pragma: no cover - convenience entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -7,11 +7,12 @@ resumed or copied study reports exactly what its runs measured.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import atomic_write_json, atomic_write_text
-from hpsearch.stats import mean_std
+from hpsearch.stats import Interval, mean_std
 from hpsearch.study_plots import draw_all
 from hpsearch.study_store import (
     CURVES_FILE,
@@ -69,8 +70,8 @@ def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[
                 continue
             higher = not metric.endswith(("loss", "time_s"))
             outcome = Comparison(name, interval, higher).outcome
-            row |= {f"{metric}_diff": interval.mean, f"{metric}_diff_low": interval.low,
-                    f"{metric}_diff_high": interval.high, f"{metric}_vs_base": outcome}
+            row |= {f"{metric}_diff": interval.mean, f"{metric}_diff_low": _finite(interval.low),
+                    f"{metric}_diff_high": _finite(interval.high), f"{metric}_vs_base": outcome}
         summary.append(row)
     return summary
 
@@ -80,15 +81,23 @@ def verdicts(meta: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, Verd
             for role, (column, higher) in primary_metrics(meta).items()}
 
 
+def _finite(value: float) -> float | None:
+    """JSON and CSV have no infinity: a one-pair interval is written as empty bounds."""
+    return value if math.isfinite(value) else None
+
+
+def _interval(interval: Interval) -> dict[str, Any]:
+    return {"mean": _finite(interval.mean), "low": _finite(interval.low),
+            "high": _finite(interval.high), "n": interval.n}
+
+
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
     lead = verdict.lead
     return {"metric": verdict.metric, "higher_is_better": verdict.higher_is_better,
             "leader": verdict.leader, "runner_up": verdict.runner_up, "best": verdict.best,
-            "lead": None if lead is None else {"mean": lead.mean, "low": lead.low,
-                                               "high": lead.high, "n": lead.n},
-            "vs_base": {c.variant: {"mean": c.interval.mean, "low": c.interval.low,
-                                    "high": c.interval.high, "n": c.interval.n,
-                                    "outcome": c.outcome} for c in verdict.comparisons},
+            "lead": None if lead is None else _interval(lead),
+            "vs_base": {c.variant: _interval(c.interval) | {"outcome": c.outcome}
+                        for c in verdict.comparisons},
             "text": verdict.text()}
 
 
@@ -106,6 +115,8 @@ def _diff(row: dict[str, Any], metric: str) -> str:
     if row.get(f"{metric}_diff") is None:
         return "base" if row["is_base"] else "–"
     mark = {"better": " ✔", "worse": " ✘"}.get(row[f"{metric}_vs_base"], "")
+    if row.get(f"{metric}_diff_low") is None:
+        return f"{row[f'{metric}_diff']:+.4f} (one pair: no interval)"
     return (f"{row[f'{metric}_diff']:+.4f} [{row[f'{metric}_diff_low']:+.4f}, "
             f"{row[f'{metric}_diff_high']:+.4f}]{mark}")
 
@@ -203,7 +214,8 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     hashes = "#" * level
     title = f"{hashes} Study `{meta['study']}`" + (f" (lab {meta['lab_task']})"
                                                    if meta.get("lab_task") else "")
-    lines = [title, "", f"> {meta['question']}", "", _setup(meta), "",
+    anchor = f'<a id="study-{meta["study"]}"></a>'
+    lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta), "",
              *markdown_table(meta, summary), "", "✔/✘: 95% paired interval excludes 0 "
              "(better/worse than the base); no mark: inside the noise.", "",
              f"{hashes}# Verdict", "", *_answers(verdict), *_lab_note(meta)]

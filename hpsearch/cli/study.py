@@ -18,6 +18,7 @@ from hpsearch.studies import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
 console = Console()
 QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
 DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
+QUICK_REPEATS = {"architectures": 2}  # others: QUICK["repeats"]
 ALL_ORDER = ("architectures", "batch-size", "optimizer", "kernel-regularization",
              "activity-regularization", "dropout")
 
@@ -52,7 +53,8 @@ def _jobs(name: str, base: str | None, values: str | None, rate: float | None,
     jobs = []
     for study_name in names:
         plan = build_plan(study_name, base, values, rate, epochs)
-        n = repeats or (QUICK["repeats"] if quick else DEFAULT_REPEATS.get(study_name, 5))
+        n = repeats or (QUICK_REPEATS.get(study_name, QUICK["repeats"]) if quick
+                        else DEFAULT_REPEATS.get(study_name, 5))
         jobs.append(Job(plan, seeds_for(seed, n), folds,
                         out / study_name if name == ALL else out))
     return jobs
@@ -194,7 +196,8 @@ def study(
     overwrite: Annotated[bool, typer.Option(
         help="Delete an earlier study's files in --out and start again.")] = False,
     quick: Annotated[bool, typer.Option(
-        help="A few-minute version: shipped sample, 3 epochs, 3 repeats, 3 folds.")] = False,
+        help="A few-minute version: shipped sample, 3 epochs, 3 repeats (2 for "
+             "architectures), 3 folds.")] = False,
     dry_run: Annotated[bool, typer.Option(
         help="Print the budget (fits, epochs, time estimate) and exit.")] = False,
     quiet: Quiet = False,

@@ -1,0 +1,82 @@
+"""The Typer app: output, --json shape, pictures, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from playground.cli import app
+
+runner = CliRunner()
+
+
+def test_single_run_prints_site_style_line():
+    result = runner.invoke(app, ["--dataset", "xor", "--nodes", "3", "--epochs", "20",
+                                 "--seed", "0.12345", "--quiet"])
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("Epoch 000,020  Test loss 0.") and "Training loss 0." in line
+
+
+def test_json_output_shape():
+    result = runner.invoke(app, ["--layers", "4,2", "--epochs", "15", "--seed", "7", "--json",
+                                 "--reg", "l2", "--reg-rate", "0.01"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["epoch"] == list(range(16))
+    assert len(payload["train_loss"]) == len(payload["test_loss"]) == 16
+    assert [len(m) for m in payload["weights"]] == [4, 2, 1]  # dest nodes per layer
+    assert [len(m[0]) for m in payload["weights"]] == [2, 4, 2]  # incoming links
+    assert [len(b) for b in payload["biases"]] == [4, 2, 1]
+    assert payload["train_loss"][0] != payload["train_loss"][-1]
+
+
+def test_pictures_are_written(tmp_path):
+    result = runner.invoke(app, ["--nodes", "2", "--epochs", "5", "--out", str(tmp_path),
+                                 "--show-test", "--quiet"])
+    assert result.exit_code == 0, result.output
+    for name in ("boundary.png", "neurons.png", "network.png", "loss.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args", [
+    ["--dataset", "moons"],
+    ["--features", "x1,z"],
+    ["--activation", "softmax"],
+    ["--nodes", "9"],
+    ["--layers", "1,1,1,1,1,1,1"],
+    ["--lr", "-0.1"],
+    ["--reg-rate", "-1", "--reg", "l1"],
+    ["--reg", "l3"],
+    ["--batch-size", "0"],
+    ["--nodes", "2", "--layers", "3"],
+    ["sweep", "--nodes", "2,0"],
+    ["sweep", "--reg", "l5"],
+    ["sweep", "--seeds", "0"],
+])
+def test_bad_input_is_one_line_exit_2(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def test_sweep_json_and_picture(tmp_path):
+    result = runner.invoke(app, ["sweep", "--nodes", "2,3", "--reg", "none,l1", "--seeds", "4",
+                                 "--epochs", "10", "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)["runs"]
+    assert [(r["nodes"], r["reg"], r["reg_rate"]) for r in runs] == [
+        (2, "none", 0.0), (2, "l1", 0.003), (3, "none", 0.0), (3, "l1", 0.003)]
+    assert all(0.0 <= r["separated_fraction"] <= 1.0 for r in runs)
+    assert (tmp_path / "sweep.png").exists()
+
+
+def test_task6_explains():
+    result = runner.invoke(app, ["task6", "--seeds", "3", "--epochs", "20"])
+    assert result.exit_code == 0, result.output
+    assert "2 neurons, no reg" in result.stdout and "4 neurons, L1 0.003" in result.stdout
+    assert "three half-planes can bound a region" in result.stdout

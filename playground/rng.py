@@ -113,7 +113,9 @@ def parse_seed(seed: str | int) -> str | int:
     """A seed as given by a user: digits only -> numpy integer seed, else a site seed string."""
     if isinstance(seed, int):
         if seed < 0:
-            raise SeedError(f"seed {seed} is negative; use an integer >= 0 or a site seed like 0.12345")
+            raise SeedError(
+                f"seed {seed} is negative; use an integer >= 0 or a site seed like 0.12345"
+            )
         return seed
     text = str(seed).strip()
     if not text:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import numba
+import numpy as np
 
 from . import engine
 from .config import PlaygroundConfig

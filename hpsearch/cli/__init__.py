@@ -27,6 +27,7 @@ EXIT_INTERRUPTED = 130
 
 def _register() -> None:
     """Commands live in small modules; importing them attaches them to `app`."""
+    import hpsearch.cli.report  # noqa: F401
     import hpsearch.cli.study  # noqa: F401
     import hpsearch.cli.tune  # noqa: F401
     from hpsearch.cli import core  # noqa: F401

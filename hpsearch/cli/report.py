@@ -1,0 +1,44 @@
+"""`hpsearch report DIR`: parse, call `hpsearch.report.write_report`, print where it went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hpsearch.cli import app
+from hpsearch.cli.options import Json, emit
+from hpsearch.errors import ConfigError
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(
+        help="A `hpsearch tune` --directory or a `hpsearch study` --out (also `study all`'s "
+             "lab-report directory); running or interrupted ones too.", show_default=False)],
+    top: Annotated[int, typer.Option(help="Trials in the top-k table and parallel "
+                                          "coordinates (search reports).")] = 10,
+    json_out: Json = False,
+) -> None:
+    """Write report.md (with PNG figures and CSV tables beside it) and one self-contained
+    report.html (figures inlined; opens offline) for a search or a study.
+
+    Example: hpsearch report runs/t1 && xdg-open runs/t1/report.html
+    """
+    from hpsearch.report import write_report
+
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, got {top}")
+    written = write_report(directory, top)
+    payload = {"kind": written.kind, "directory": str(written.directory),
+               "markdown": str(written.markdown), "html": str(written.html),
+               "figures": [str(p) for p in written.figures],
+               "tables": [str(p) for p in written.tables], "summary": written.summary}
+
+    def render() -> None:
+        typer.echo(f"{written.kind} report: {written.summary}")
+        typer.echo(f"wrote {written.html} (self-contained) and {written.markdown} "
+                   f"(+ {len(written.figures)} figures, {len(written.tables)} CSV tables)")
+
+    emit(payload, json_out, render)

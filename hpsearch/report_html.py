@@ -83,7 +83,7 @@ def _cells(line: str) -> list[str]:
     line = line.strip()
     line = line[1:] if line.startswith("|") else line
     line = line[:-1] if line.endswith("|") else line
-    return [c.strip() for c in re.split(r"(?<!\\)\|", line)]
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)]
 
 
 def _table(lines: list[str], base: Path) -> str:

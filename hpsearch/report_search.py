@@ -137,6 +137,19 @@ def top_table(trials: list[Trial], folds: int) -> list[str]:
     return lines
 
 
+def all_table(trials: list[Trial]) -> list[str]:
+    """Markdown: every trial in the order started, with why it was pruned or failed."""
+    lines = ["| trial | status | rank | val acc mean ± std | folds | epochs | time (s) | config |"
+             " note |", "|" + "---|" * 9]
+    for t in trials:
+        config = (t.describe or json.dumps(t.params)).replace("|", "\\|")
+        note = t.reason.replace("|", "\\|")
+        lines.append(f"| {t.trial_id} | {t.status} | {t.rank or '–'} | {_f(t.mean)} ± "
+                     f"{_f(t.std)} | {len(t.folds)} | {t.epochs} | {t.wall_time:.1f} | "
+                     f"{config} | {note} |")
+    return lines
+
+
 def _budget_lines(b: dict[str, Any], search: Search) -> list[str]:
     planned = f" of {b['trials_planned']} planned" if b["trials_planned"] else ""
     folds = f" of at most {b['folds_planned']}" if b["folds_planned"] else ""
@@ -201,10 +214,7 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
                   "```"]
     else:
         lines.append("No completed trial yet: nothing to export.")
-    failed = search.by_status("failed")
-    if failed:
-        lines += ["", "## Failed trials", "", *(f"- trial {t.trial_id}: {t.reason or '?'}"
-                                                for t in failed)]
+    lines += ["", f"## All {len(search.trials)} trials", "", *all_table(search.trials)]
     lines += ["", "## Figures", ""]
     captions = {"history": "optimization history", "params": "hyperparameters vs score",
                 "parallel": "parallel coordinates of the top trials",

@@ -39,7 +39,7 @@ class Study:
 
 
 STUDIES: dict[str, Study] = {s.name: s for s in (
-    Study(ARCHITECTURES, "Which of the three architectures is best by 5-fold CV on the training "
+    Study(ARCHITECTURES, "Which of the three architectures is best by k-fold CV on the training "
           "data, and how does the winner do on the test set after a refit on all training data?",
           "preset", "model1", ("model1", "model2", "model3"), lab_task="Tasks 1-3",
           lab_reported={"model1": "CV acc 0.902 (last fold only)",

@@ -144,7 +144,9 @@ def _setup(meta: dict[str, Any]) -> str:
     protocol = meta["protocol"]
     if protocol["kind"] == "kfold":
         how = (f"{protocol['folds']}-fold stratified CV on the {data['n_train']} training "
-               f"images (a fresh model per fold; the test set is not touched)")
+               "images (a fresh model per fold; the test set is not touched). Pairs are "
+               "(seed, fold); folds of one seed share training data, so the intervals are "
+               "somewhat optimistic: prefer more --repeats to more folds")
         varied = f"presets {', '.join(v['name'] for v in meta['variants'])}"
     else:
         how = (f"each run trains on {1 - protocol['validation_fraction']:.0%} of the "

@@ -77,18 +77,18 @@ class Verdict:
         if self.best:
             return (f"best on {self.what}: {self.leader}, ahead of the runner-up "
                     f"{self.runner_up} by {self.lead} (95% paired interval over "
-                    f"{self.lead.n} seeds excludes 0)")
+                    f"{self.lead.n} pairs excludes 0)")
         return (f"no clear winner on {self.what}: {self.leader} leads {self.runner_up} by "
                 f"{self.lead}, an interval that includes 0; the top variants are "
-                f"indistinguishable at {self.lead.n} repeats")
+                f"indistinguishable at this number of repeats ({self.lead.n} pairs)")
 
     def against_base(self) -> str:
         groups: dict[str, list[str]] = {"better": [], "worse": [], "indistinguishable": []}
         for c in self.comparisons:
             groups[c.outcome].append(f"{c.variant} ({c.interval})")
-        parts = [f"{name} than the base {self.reference}: {', '.join(items)}"
-                 for name, items in (("better", groups["better"]), ("worse", groups["worse"]))
-                 if items]
+        words = ("faster", "slower") if self.metric.endswith("time_s") else ("better", "worse")
+        parts = [f"{word} than the base {self.reference}: {', '.join(groups[name])}"
+                 for word, name in zip(words, ("better", "worse"), strict=True) if groups[name]]
         if groups["indistinguishable"]:
             parts.append(f"inside the noise of the base {self.reference}: "
                          f"{', '.join(groups['indistinguishable'])}")

@@ -24,7 +24,7 @@ def test_overlapping_intervals_name_no_winner():
     scores = _scores(base=[0.80, 0.85, 0.78, 0.83, 0.81], other=[0.82, 0.80, 0.81, 0.84, 0.79])
     verdict = decide(scores, "base", "test_accuracy")
     assert verdict.best is None
-    assert "indistinguishable at 5 repeats" in verdict.headline()
+    assert "indistinguishable at this number of repeats (5 pairs)" in verdict.headline()
     assert verdict.comparisons[0].outcome == "indistinguishable"
 
 

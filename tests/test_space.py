@@ -1,0 +1,95 @@
+"""The search space: KT declaration <-> ModelConfig, and space-file / --fix validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpsearch.cli import run
+from hpsearch.errors import SpaceError
+from hpsearch.space import DEFAULT_SPACE, Space, build_space, make_knob
+
+
+def test_default_space_declares_every_knob_and_warm_starts_from_defaults() -> None:
+    space = build_space()
+    hp = space.declare()
+    names = {p.name for p in hp.space}
+    assert set(DEFAULT_SPACE) - {"units"} <= names
+    assert {"units_0", "units_3"} <= names
+    cfg = space.to_config(hp.values)
+    assert cfg.hidden == (256, 256) and cfg.optimizer == "adam"
+    assert cfg.kernel_regularizer == "none" and cfg.kernel_rate == 0.0
+
+
+def test_to_config_uses_only_the_active_layers() -> None:
+    space = build_space()
+    values = {"layers": 1, "units_0": 64, "units_1": 512, "activity_regularizer": "l2",
+              "activity_rate": 1e-4}
+    cfg = space.to_config(values)
+    assert cfg.hidden == (64,) and cfg.activity_layers == (0,)
+
+
+def test_fix_pins_knobs_and_config_fields() -> None:
+    space = build_space(fixes=["hidden=128,64", "optimizer=sgd", "epochs=3"])
+    cfg = space.to_config(space.declare().values)
+    assert cfg.hidden == (128, 64) and cfg.optimizer == "sgd" and cfg.epochs == 3
+    assert "optimizer" not in space.searched()
+    assert Space.from_dict(space.to_dict()).fingerprint() == space.fingerprint()
+
+
+def test_space_file_narrows(tmp_path) -> None:
+    path = tmp_path / "space.toml"
+    path.write_text('[layers]\nmin = 1\nmax = 2\n[activation]\nvalues = ["relu", "elu"]\n'
+                    '[learning_rate]\nmin = 1e-4\nmax = 1e-2\nsampling = "log"\n')
+    space = build_space(path)
+    assert space.knobs["activation"].values == ("relu", "elu")
+    assert space.knobs["layers"].max == 2
+    assert space.fingerprint() != build_space().fingerprint()
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[colour]\nvalues = ['red']\n", "unknown knob 'colour'"),
+    ("[activation]\nvalues = []\n", "non-empty list"),
+    ("[units]\nmin = 512\nmax = 32\n", "min 512 > max 32"),
+    ("[units]\nmin = 32\nmaks = 64\n", "unknown key(s) maks"),
+    ("[activation]\nvalues = ['relu', 'swishy']\n", "'swishy' is not supported"),
+    ("[learning_rate]\nmin = 0\nmax = 1\n", "learning_rate must be > 0"),
+    ("[dropout_rate]\nmin = 0.1\nmax = 1.5\n", "dropout_rate must be in (0, 1)"),
+    ("[layers]\nmin = 1.5\nmax = 3\n", "whole numbers"),
+    ("[activation]\nmin = 1\nmax = 2\n", "is a choice"),
+    ("[units]\nmin = 32\nmax = 64\nstep = 1\nsampling = 'log'\n", "step must be"),
+    ("not toml at all [", "not valid TOML"),
+])
+def test_space_file_errors(tmp_path, text: str, fragment: str) -> None:
+    path = tmp_path / "space.toml"
+    path.write_text(text)
+    with pytest.raises(SpaceError) as info:
+        build_space(path)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("fix, fragment", [
+    ("optimizer", "write knob=value"),
+    ("optimizer=adamx", "'adamx' is not supported"),
+    ("hidden=a,b", "layer sizes"),
+    ("epochs=0", "epochs must be positive"),
+    ("colour=red", "unknown field"),
+])
+def test_bad_fix(fix: str, fragment: str) -> None:
+    with pytest.raises(SpaceError) as info:
+        build_space(fixes=[fix])
+    assert fragment in str(info.value)
+
+
+def test_make_knob_bare_value_pins() -> None:
+    assert make_knob("batch_size", 64).fixed
+
+
+def test_cli_bad_space_file_is_one_line_exit_2(tmp_path, capsys) -> None:
+    path = tmp_path / "space.toml"
+    path.write_text("[units]\nmin = 512\nmax = 32\n")
+    code = run(["tune", "--space", str(path), "--dataset", "fashion-mnist-sample",
+                "-o", str(tmp_path / "p")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "min 512 > max 32" in err
+    assert not (tmp_path / "p").exists()

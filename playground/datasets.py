@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidValueError, UnknownDatasetError
-from .jsmath import cos_array, js_log, sin_array
+from .jsmath import cos_array, sin_array
 from .rng import RandomStream
 
 CLASSIFICATION = ("circle", "xor", "gauss", "spiral")
@@ -91,7 +91,7 @@ def _normal(rng: RandomStream, mean: float, variance: float) -> float:
         s = v1 * v1 + v2 * v2
         if not s > 1:
             break
-    result = math.sqrt(-2 * js_log(s) / s) * v1
+    result = math.sqrt(-2 * math.log(s) / s) * v1
     return mean + math.sqrt(variance) * result
 
 

@@ -21,133 +21,149 @@ _OPTS = {"cache": True, "error_model": "numpy"}
 
 
 @njit(inline="always", **_OPTS)
-def _activate(code, zrow, outrow):
+def _activate(code, z, out, j):
+    """out[j] = act(z[j]) for every run."""
+    runs = z.shape[1]
     if code == 0:
-        for r in range(zrow.shape[0]):
-            outrow[r] = js_tanh(zrow[r])
+        for r in range(runs):
+            out[j, r] = js_tanh(z[j, r])
     elif code == 1:
-        for r in range(zrow.shape[0]):
-            outrow[r] = zrow[r] if zrow[r] > 0.0 else 0.0
+        for r in range(runs):
+            out[j, r] = z[j, r] if z[j, r] > 0.0 else 0.0
     elif code == 2:
-        for r in range(zrow.shape[0]):
-            outrow[r] = 1.0 / (1.0 + js_exp(-zrow[r]))
+        for r in range(runs):
+            out[j, r] = 1.0 / (1.0 + js_exp(-z[j, r]))
     else:
-        outrow[:] = zrow
+        for r in range(runs):
+            out[j, r] = z[j, r]
 
 
 @njit(inline="always", **_OPTS)
-def _delta(code, outder, zrow, outrow, delta):
+def _delta(code, outder, z, out, delta, j):
     """delta = dE/dout * act'(z); tanh'/sigmoid' reuse the output (the site recomputes it)."""
+    runs = z.shape[1]
     if code == 0:
-        for r in range(zrow.shape[0]):
-            delta[r] = outder[r] * (1.0 - outrow[r] * outrow[r])
+        for r in range(runs):
+            delta[j, r] = outder[j, r] * (1.0 - out[j, r] * out[j, r])
     elif code == 1:
-        for r in range(zrow.shape[0]):
-            delta[r] = outder[r] * (0.0 if zrow[r] <= 0.0 else 1.0)
+        for r in range(runs):
+            delta[j, r] = outder[j, r] * (0.0 if z[j, r] <= 0.0 else 1.0)
     elif code == 2:
-        for r in range(zrow.shape[0]):
-            delta[r] = outder[r] * (outrow[r] * (1.0 - outrow[r]))
+        for r in range(runs):
+            delta[j, r] = outder[j, r] * (out[j, r] * (1.0 - out[j, r]))
     else:
-        for r in range(zrow.shape[0]):
-            delta[r] = outder[r] * 1.0
+        for r in range(runs):
+            delta[j, r] = outder[j, r] * 1.0
 
 
-@njit(**_OPTS)
-def forward(x, sizes, noff, woff, boff, w, b, out, z, act, out_act):
-    """forwardProp for every run: x (features, R) -> node outputs ``out`` (nodes, R)."""
+# Kernels index 2-D arrays as a[i, r] (no row views): views cost reference counting per use.
+
+@njit(inline="always", **_OPTS)
+def forward(x, i, sizes, noff, woff, boff, w, b, out, z, act, out_act):
+    """forwardProp of example i for every run: x[i] (features, R) -> out (nodes, R)."""
     n_layers = sizes.shape[0] - 1
-    out[: sizes[0]] = x
+    runs = w.shape[1]
+    for f in range(sizes[0]):
+        for r in range(runs):
+            out[f, r] = x[i, f, r]
     for k in range(n_layers):
         nin = sizes[k]
         for d in range(sizes[k + 1]):
             j = noff[k + 1] + d
-            zj = z[j]
-            zj[:] = b[boff[k] + d]  # totalInput starts at the bias ...
+            bi = boff[k] + d
+            for r in range(runs):
+                z[j, r] = b[bi, r]  # totalInput starts at the bias ...
             for s in range(nin):  # ... and adds w * source output in link order
-                wrow = w[woff[k] + d * nin + s]
-                src = out[noff[k] + s]
-                for r in range(zj.shape[0]):
-                    zj[r] += wrow[r] * src[r]
-            _activate(out_act if k == n_layers - 1 else act, zj, out[j])
+                wi = woff[k] + d * nin + s
+                src = noff[k] + s
+                for r in range(runs):
+                    z[j, r] += w[wi, r] * out[src, r]
+            _activate(out_act if k == n_layers - 1 else act, z, out, j)
 
 
-@njit(**_OPTS)
-def backward(y, sizes, noff, woff, boff, w, out, z, outder, delta, gw, gb, act, out_act):
-    """backProp: add this example's dE/db, dE/dw to the accumulators of every run.
+@njit(inline="always", **_OPTS)
+def backward(y, i, sizes, noff, woff, boff, w, out, z, outder, delta, gw, gb, act, out_act):
+    """backProp: add example i's dE/db, dE/dw to the accumulators of every run.
 
     Dead links accumulate too; their sums are never read (updates skip dead links).
     """
     n_layers = sizes.shape[0] - 1
+    runs = w.shape[1]
     last = noff[n_layers]
-    for r in range(y.shape[0]):
-        outder[last, r] = out[last, r] - y[r]
+    for r in range(runs):
+        outder[last, r] = out[last, r] - y[i, r]
     for k in range(n_layers, 0, -1):
         nin = sizes[k - 1]
         code = out_act if k == n_layers else act
         for d in range(sizes[k]):
             j = noff[k] + d
-            _delta(code, outder[j], z[j], out[j], delta[j])
-            gbrow, drow = gb[boff[k - 1] + d], delta[j]
-            for r in range(drow.shape[0]):
-                gbrow[r] += drow[r]
+            _delta(code, outder, z, out, delta, j)
+            bi = boff[k - 1] + d
+            for r in range(runs):
+                gb[bi, r] += delta[j, r]
             for s in range(nin):
-                gwrow, src = gw[woff[k - 1] + d * nin + s], out[noff[k - 1] + s]
-                for r in range(drow.shape[0]):
-                    gwrow[r] += drow[r] * src[r]
+                wi = woff[k - 1] + d * nin + s
+                src = noff[k - 1] + s
+                for r in range(runs):
+                    gw[wi, r] += delta[j, r] * out[src, r]
         if k == 1:
             continue
         for s in range(nin):
-            od = outder[noff[k - 1] + s]
-            od[:] = 0.0
+            src = noff[k - 1] + s
+            for r in range(runs):
+                outder[src, r] = 0.0
             for d in range(sizes[k]):
-                wrow, drow = w[woff[k - 1] + d * nin + s], delta[noff[k] + d]
-                for r in range(od.shape[0]):
-                    od[r] += wrow[r] * drow[r]
+                wi = woff[k - 1] + d * nin + s
+                j = noff[k] + d
+                for r in range(runs):
+                    outder[src, r] += w[wi, r] * delta[j, r]
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def update(w, b, dead, gw, gb, count, lr, rr, reg):
     """updateWeights: averaged step, then the penalty step computed from the old weight.
 
     L1: if the penalty pushes the weight across zero it becomes 0 and the link dies for good.
     """
+    runs = w.shape[1]
     for i in range(b.shape[0]):
-        brow, grow = b[i], gb[i]
-        for r in range(brow.shape[0]):
-            brow[r] -= lr * grow[r] / count
-            grow[r] = 0.0
+        for r in range(runs):
+            b[i, r] -= lr * gb[i, r] / count
+            gb[i, r] = 0.0
     step = lr / count
     pen = lr * rr
     for i in range(w.shape[0]):
-        wrow, grow, drow = w[i], gw[i], dead[i]
-        for r in range(wrow.shape[0]):
-            old = wrow[r]
+        for r in range(runs):
+            old = w[i, r]
             if reg == 1:
                 rder = -1.0 if old < 0.0 else (1.0 if old > 0.0 else 0.0)
             elif reg == 2:
                 rder = old
             else:
                 rder = 0.0
-            stepped = old - step * grow[r]
+            stepped = old - step * gw[i, r]
             penalized = stepped - pen * rder
             kill = reg == 1 and stepped * penalized < 0.0
             new = 0.0 if kill else penalized
-            wrow[r] = old if drow[r] else new
-            drow[r] = drow[r] or kill
-            grow[r] = 0.0
+            w[i, r] = old if dead[i, r] else new
+            dead[i, r] = dead[i, r] or kill
+            gw[i, r] = 0.0
 
 
 @njit(**_OPTS)
-def mean_loss(xs, ys, sizes, noff, woff, boff, w, b, out, z, act, out_act, result):
-    """getLoss per run: plain mean of 0.5*(out - label)^2 over the set, no penalty."""
+def mean_loss(xs, ys, sizes, noff, woff, boff, w, b, out, z, act, out_act, result, m, col):
+    """getLoss per run into result[m, col]: mean of 0.5*(out - label)^2, no penalty."""
     last = noff[sizes.shape[0] - 1]
-    result[:] = 0.0
+    runs = w.shape[1]
+    for r in range(runs):
+        result[m, col, r] = 0.0
     for i in range(xs.shape[0]):
-        forward(xs[i], sizes, noff, woff, boff, w, b, out, z, act, out_act)
-        for r in range(result.shape[0]):
+        forward(xs, i, sizes, noff, woff, boff, w, b, out, z, act, out_act)
+        for r in range(runs):
             diff = out[last, r] - ys[i, r]
-            result[r] += 0.5 * (diff * diff)
-    result /= xs.shape[0]
+            result[m, col, r] += 0.5 * (diff * diff)
+    for r in range(runs):
+        result[m, col, r] /= xs.shape[0]
 
 
 @njit(**_OPTS)
@@ -166,16 +182,16 @@ def train_block(xtr, ytr, xte, yte, sizes, noff, woff, boff, w, b, dead, gw, gb,
     m = 0
     for epoch in range(1, epochs + 1):
         for i in range(xtr.shape[0]):
-            forward(xtr[i], sizes, noff, woff, boff, w, b, out, z, act, out_act)
-            backward(ytr[i], sizes, noff, woff, boff, w, out, z, outder, delta, gw, gb, act,
+            forward(xtr, i, sizes, noff, woff, boff, w, b, out, z, act, out_act)
+            backward(ytr, i, sizes, noff, woff, boff, w, out, z, outder, delta, gw, gb, act,
                      out_act)
             count[0] += 1
             if (i + 1) % batch == 0:
                 update(w, b, dead, gw, gb, count[0], lr, rr, reg)
                 count[0] = 0
         if epoch % record_every == 0 or epoch == epochs:
-            mean_loss(xtr, ytr, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses[m, 0])
-            mean_loss(xte, yte, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses[m, 1])
+            mean_loss(xtr, ytr, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses, m, 0)
+            mean_loss(xte, yte, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses, m, 1)
             m += 1
 
 

@@ -122,15 +122,15 @@ class Trainer:
         lay = self.layout
         n_nodes = int(lay.noff[-1])
         act, out_act, _ = self._codes
-        result = np.empty((self.blocks, 2, self.per_block))
+        result = np.empty((self.blocks, 1, 2, self.per_block))
         for c in range(self.blocks):
             out = np.zeros((n_nodes, self.per_block))
             z = np.zeros_like(out)
             for col, (xs, ys) in enumerate(((self.xtr[c], self.ytr[c]),
                                             (self.xte[c], self.yte[c]))):
                 engine.mean_loss(xs, ys, lay.sizes, lay.noff, lay.woff, lay.boff, self.w[c],
-                                 self.b[c], out, z, act, out_act, result[c, col])
-        return self._unpack(result)
+                                 self.b[c], out, z, act, out_act, result[c], 0, col)
+        return self._unpack(result)[:, 0]
 
     def train(self, epochs: int, record_every: int = 1) -> np.ndarray:
         """Advance every run ``epochs`` epochs; returns losses (runs, records, 2)."""

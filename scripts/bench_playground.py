@@ -1,0 +1,87 @@
+"""Run-epochs per second: vectorized sweep vs. a per-run loop vs. Keras, side by side.
+
+The network is the lab's Task 6 one (circle, 2 -> 4 tanh -> 1 tanh, lr 0.03, batch 10,
+L2 0.003, 250 training points). Keras is imported only here; if it is missing, its column
+is skipped. Usage: python scripts/bench_playground.py [--runs 100] [--epochs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from playground.config import PlaygroundConfig
+from playground.sweep import TASK6_CONFIGS, run_sweep
+from playground.trainer import Trainer
+
+
+def bench_vectorized(config: PlaygroundConfig, runs: int, epochs: int) -> float:
+    Trainer(config, range(min(runs, 16))).train(1)  # load compiled kernels
+    trainer = Trainer(config, range(runs))
+    start = time.perf_counter()
+    trainer.train(epochs, record_every=epochs)
+    return runs * epochs / (time.perf_counter() - start)
+
+
+def bench_loop(config: PlaygroundConfig, runs: int, epochs: int) -> float:
+    Trainer(config).train(1)
+    trainers = [Trainer(config, [seed]) for seed in range(runs)]
+    start = time.perf_counter()
+    for trainer in trainers:  # one run at a time, same kernel
+        trainer.train(epochs, record_every=epochs)
+    return runs * epochs / (time.perf_counter() - start)
+
+
+def bench_keras(config: PlaygroundConfig, runs: int, epochs: int) -> float | None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import keras
+    except Exception as exc:  # noqa: BLE001 - any import failure means "skip"
+        print(f"Keras column skipped: cannot import keras ({exc.__class__.__name__})")
+        return None
+    data = Trainer(config).data[0]
+    x, y = data.train_xy.astype("float32"), data.train_y.astype("float32")
+    reg = keras.regularizers.L2(config.reg_rate / 2)  # Keras L2 is rate*w^2; site 0.5*rate*w^2
+    model = keras.Sequential([
+        keras.Input((2,)),
+        keras.layers.Dense(config.hidden[0], activation="tanh", kernel_regularizer=reg),
+        keras.layers.Dense(1, activation="tanh", kernel_regularizer=reg),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(config.learning_rate), loss="mse")
+    model.fit(x, y, batch_size=config.batch_size, epochs=1, verbose=0, shuffle=False)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=config.batch_size, epochs=epochs, verbose=0, shuffle=False)
+    return epochs / (time.perf_counter() - start)  # one run; Keras trains one model at a time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--keras-epochs", type=int, default=20)
+    parser.add_argument("--task6", action="store_true", help="also time the full Task 6 sweep")
+    args = parser.parse_args()
+    config = PlaygroundConfig(dataset="circle", hidden=(4,), regularization="l2",
+                              reg_rate=0.003, epochs=args.epochs)
+    vec = bench_vectorized(config, args.runs, args.epochs)
+    loop = bench_loop(config, max(4, args.runs // 10), args.epochs)
+    keras_rate = bench_keras(config, 1, args.keras_epochs)
+    print(f"{'engine':<34} {'run-epochs/s':>14} {'vs keras':>9}")
+    rows = [(f"vectorized sweep ({args.runs} runs)", vec), ("per-run loop (same kernel)", loop)]
+    if keras_rate is not None:
+        rows.append(("keras (one model, model.fit)", keras_rate))
+    for name, rate in rows:
+        ratio = f"{rate / keras_rate:8.0f}x" if keras_rate else "      n/a"
+        print(f"{name:<34} {rate:>14,.0f} {ratio}")
+    print(f"vectorized / per-run loop: {vec / loop:.1f}x")
+    if args.task6:
+        base = PlaygroundConfig(dataset="circle", hidden=(2,), epochs=1000)
+        start = time.perf_counter()
+        run_sweep(base, TASK6_CONFIGS, seeds=100, epochs=1000)
+        print(f"Task 6 sweep (4 configs x 100 seeds x 1000 epochs): "
+              f"{time.perf_counter() - start:.2f} s on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,7 +63,7 @@ def write_report(directory: str | Path, top_k: int = 10) -> Written:
         study = study_markdown(directory)
         title, markdown, tables = study.title, study.markdown, list(study.tables)
         figures = sorted(p for p in directory.rglob("*.png"))
-        summary = title
+        summary = study.summary or title
     else:
         from hpsearch.report_search import search_markdown
 

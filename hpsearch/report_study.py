@@ -25,6 +25,7 @@ class StudyMarkdown:
     title: str
     markdown: str
     tables: tuple[Path, ...]
+    summary: str = ""
 
 
 def is_study(directory: Path) -> bool:
@@ -63,7 +64,9 @@ def single_study(directory: Path) -> StudyMarkdown:
     markdown = _after_title(markdown_section(directory),
                             [_progress(directory), "", _tables_line("")])
     tables = tuple(directory / name for name in STUDY_TABLES if (directory / name).is_file())
-    return StudyMarkdown(f"hpsearch study {meta['study']}", markdown, tables)
+    verdict = _read_verdict(directory)
+    return StudyMarkdown(f"hpsearch study {meta['study']}", markdown, tables,
+                         f"study {meta['study']}: {verdict}")
 
 
 def lab_report(directory: Path) -> StudyMarkdown:
@@ -88,7 +91,19 @@ def lab_report(directory: Path) -> StudyMarkdown:
                                            f"{', '.join(missing)}; those studies are left out."])
     tables = tuple(sub / name for sub in subdirs for name in STUDY_TABLES
                    if (sub / name).is_file())
-    return StudyMarkdown("hpsearch lab report", markdown, tables)
+    return StudyMarkdown("hpsearch lab report", markdown, tables,
+                         f"lab report over {len(subdirs)} of {len(names)} studies")
+
+
+def _read_verdict(directory: Path) -> str:
+    """The accuracy verdict's headline from verdict.json (written by `write_report`)."""
+    import json
+
+    try:
+        text = json.loads((directory / "verdict.json").read_text(encoding="utf-8"))
+        return str(text["accuracy"]["text"]).split(". Versus")[0]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no verdict"
 
 
 def _after_title(markdown: str, insert: list[str]) -> str:

@@ -25,8 +25,19 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
+_registered = False
+
+
 def _register() -> None:
     """Commands live in small modules; importing them attaches them to `app`."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from playground.cli import app as playground_app  # numpy only: keeps start-up fast
+
+    app.add_typer(playground_app, name="playground",
+                  help="TensorFlow Playground simulator: tiny networks, exact site rules.")
     import hpsearch.cli.report  # noqa: F401
     import hpsearch.cli.study  # noqa: F401
     import hpsearch.cli.tune  # noqa: F401

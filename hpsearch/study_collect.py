@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hpsearch.fileio import atomic_write_text
-from hpsearch.study_report import markdown_section, verdicts
+from hpsearch.study_report import CARD_PATH, markdown_section, verdicts
 from hpsearch.study_store import RESULTS_FILE, read_csv, read_study
 
 REPORT_FILE = "report.md"
@@ -15,9 +16,13 @@ def _answer(study_dir: Path) -> str:
     meta = read_study(study_dir)
     verdict = verdicts(meta, read_csv(study_dir / RESULTS_FILE))
     line = (f"| [{meta['study']}](#study-{meta['study']}) | {meta.get('lab_task', '')} | "
-            f"{meta['question']} | {verdict['accuracy'].headline()}")
-    if meta["protocol"]["kind"] != "kfold":
-        line += f"; {verdict['time'].headline()}"
+            f"{meta['question']} | {verdict['accuracy'].what}: {verdict['accuracy'].short()}")
+    card = study_dir / CARD_PATH
+    if card.is_file():
+        test = json.loads(card.read_text(encoding="utf-8"))["test"]
+        line += f"; refit test accuracy {test['accuracy']:.4f}"
+    else:
+        line += f"; time: {verdict['time'].short()}"
     return line + " |"
 
 

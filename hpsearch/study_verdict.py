@@ -82,6 +82,19 @@ class Verdict:
                 f"{self.lead}, an interval that includes 0; the top variants are "
                 f"indistinguishable at this number of repeats ({self.lead.n} pairs)")
 
+    def short(self) -> str:
+        """One cell of the lab report's answers table."""
+        if self.runner_up is None or self.lead is None:
+            return self.leader
+        lead = self.lead
+        if lead.n < 2:
+            return f"no verdict from one repeat ({self.leader} ahead of {self.runner_up})"
+        span = f"{lead.mean:+.3f} [{lead.low:+.3f}, {lead.high:+.3f}]"
+        if self.best:
+            return f"**{self.leader}** ({span} over {self.runner_up}, {lead.n} pairs)"
+        return (f"no clear winner ({self.leader} vs {self.runner_up}: {span}, "
+                f"{lead.n} pairs)")
+
     def against_base(self) -> str:
         groups: dict[str, list[str]] = {"better": [], "worse": [], "indistinguishable": []}
         for c in self.comparisons:

@@ -97,7 +97,7 @@ def tune(
     if workers:
         from hpsearch.distributed import run_distributed
 
-        run_distributed(project, workers, bind, port, quiet or json_out)
+        run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
     else:
         _run_local(space, settings, project, data, quiet or json_out)
     rows = project.write_results(folds, meta)

@@ -97,13 +97,19 @@ def _oracle_mixin() -> type:
     return CVOracleMixin
 
 
+def oracle_seed(seed: int) -> int:
+    """Keras Tuner treats seed 0 as "no seed" (random); shift so every --seed is reproducible."""
+    return seed + 1
+
+
 def make_oracle(space: Space, settings: TuneSettings) -> Any:
     """One of Keras Tuner's own oracles, with our small overrides mixed in."""
     import keras_tuner as kt
 
     mixin = _oracle_mixin()
     objective = kt.Objective(OBJECTIVE, direction="max")
-    common = {"objective": objective, "hyperparameters": space.declare(), "seed": settings.seed,
+    common = {"objective": objective, "hyperparameters": space.declare(),
+              "seed": oracle_seed(settings.seed),
               "max_consecutive_failed_trials": settings.max_failures}
     if settings.tuner == "random":
         base, extra = kt.oracles.RandomSearchOracle, {"max_trials": settings.max_trials}

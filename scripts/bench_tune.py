@@ -29,6 +29,8 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
 
+    from hpsearch.tuner import oracle_seed
+
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
 
     class KFoldHyperModel(kt.HyperModel):
@@ -67,7 +69,8 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
             return float(np.mean(scores))
 
     tuner = kt.RandomSearch(KFoldHyperModel(), objective=kt.Objective("val_accuracy", "max"),
-                            max_trials=trials, seed=seed, hyperparameters=space.declare(),
+                            max_trials=trials, seed=oracle_seed(seed),
+                            hyperparameters=space.declare(),
                             directory=str(directory), project_name="plain", overwrite=True)
     start = time.perf_counter()
     tuner.search(verbose=0)

@@ -70,11 +70,13 @@ class TrialRecord:
 
 
 def fold_summary(fold: Any) -> dict[str, Any]:
-    """The per-fold numbers kept in a record (not the whole history: records stay small)."""
+    """The per-fold numbers kept in a record, with the per-epoch history (a few hundred floats)
+    so reports can draw learning curves."""
     return {"fold": fold.fold, "val_accuracy": fold.val_accuracy, "val_loss": fold.val_loss,
             "train_accuracy": fold.train_accuracy, "train_loss": fold.train_loss,
             "best_epoch": fold.best_epoch, "epochs_run": fold.epochs_run,
-            "fit_time": fold.fit_time, "init_digest": fold.init_digest}
+            "fit_time": fold.fit_time, "init_digest": fold.init_digest,
+            "history": fold.history}
 
 
 class Project:

@@ -56,6 +56,8 @@ class Hooks:
     epoch: Callable[[int, int, dict[str, float]], None] | None = None
     fold_end: Callable[[TrialRecord], None] | None = None
     trial_end: Callable[[TrialRecord], None] | None = None
+    # extra Keras callbacks per fold, e.g. TensorBoard: (trial_id, fold, params) -> callbacks
+    fold_callbacks: Callable[[str, int, dict[str, Any]], list[Any]] | None = None
 
 
 def _oracle_mixin() -> type:
@@ -210,10 +212,18 @@ def make_tuner_class() -> type:
                     self.hooks.fold_end(record)
                 return not decision.prune
 
+            checkpoints = self._checkpoints(values, trial.trial_id, initial)
+
+            def callbacks_for_fold(fold: int) -> list[Any]:
+                callbacks = checkpoints(fold) if checkpoints else []
+                if self.hooks.fold_callbacks:
+                    callbacks += self.hooks.fold_callbacks(trial.trial_id, fold, params)
+                return callbacks
+
             try:
                 evaluate(cfg, data, Protocol.kfold(self.settings.folds), self.settings.seed,
                          on_epoch=self.hooks.epoch, on_fold=on_fold,
-                         callbacks_for_fold=self._checkpoints(values, trial.trial_id, initial))
+                         callbacks_for_fold=callbacks_for_fold)
             except TrialFailed as exc:
                 record.wall_time = time.perf_counter() - start
                 self._finish(record, "failed", str(exc))

@@ -60,6 +60,9 @@ def tune(
     port: Annotated[int, typer.Option(help="Oracle port (0 = pick a free one).")] = 0,
     max_failures: Annotated[int, typer.Option(help="Stop after this many failed trials in a "
                                                    "row.")] = 5,
+    tensorboard: Annotated[Path | None, typer.Option(
+        help="Log every fold with the HParams plugin to DIR (view: tensorboard --logdir DIR).")]
+    = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -80,6 +83,8 @@ def tune(
     _check(workers >= 0, f"--workers must be 0 or more, got {workers}")
     _check(max_failures >= 1, f"--max-failures must be at least 1, got {max_failures}")
     _check(0 <= port < 65536, f"--port must be in 0..65535, got {port}")
+    _check(not (tensorboard and workers), "--tensorboard logs from this process only; drop "
+           "--workers or --tensorboard")
     space = build_space(space_file, fix, ModelConfig(epochs=epochs, patience=patience))
     settings = TuneSettings(tuner=tuner, max_trials=max_trials, folds=folds, seed=seed,
                             prune=prune, max_failures=max_failures)
@@ -99,7 +104,7 @@ def tune(
 
         run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
     else:
-        _run_local(space, settings, project, data, quiet or json_out)
+        _run_local(space, settings, project, data, quiet or json_out, tensorboard)
     rows = project.write_results(folds, meta)
     _report(project, rows, dataset, data_dir, json_out)
 
@@ -110,7 +115,8 @@ def _load(dataset: str, data_dir: Path | None) -> Any:
     return load_dataset(dataset, data_dir)
 
 
-def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool) -> None:
+def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,
+               tensorboard: Path | None = None) -> None:
     from hpsearch.progress import tracker
     from hpsearch.tuner import Hooks, build_tuner, run_search
 
@@ -143,7 +149,13 @@ def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool) 
             bar.advance(max(0, settings.folds - state["folds"].get(record.trial_id, 0)),
                         label())
 
-        hooks = Hooks(trial_begin, epoch, fold_end, trial_end)
+        def fold_callbacks(trial_id: str, fold: int, params: dict[str, Any]) -> list[Any]:
+            from hpsearch.tensorboard_log import fold_callbacks as tensorboard_callbacks
+
+            return tensorboard_callbacks(tensorboard, trial_id, fold, params)
+
+        hooks = Hooks(trial_begin, epoch, fold_end, trial_end,
+                      fold_callbacks if tensorboard else None)
         tuner = build_tuner(space, settings, project, hooks)
         try:
             run_search(tuner, data)

@@ -97,12 +97,12 @@ class ModelConfig:
         """Short human label, used in tables."""
         extra = []
         if self.kernel_regularizer != "none":
-            extra.append(f"kernel {self.kernel_regularizer}={self.kernel_rate:g}")
+            extra.append(f"kernel {self.kernel_regularizer}={self.kernel_rate:.3g}")
         if self.activity_regularizer != "none":
-            extra.append(f"activity {self.activity_regularizer}={self.activity_rate:g}")
+            extra.append(f"activity {self.activity_regularizer}={self.activity_rate:.3g}")
         if self.dropout != "none":
-            extra.append(f"{self.dropout} {self.dropout_rate:g}")
-        lr = "default" if self.learning_rate is None else f"{self.learning_rate:g}"
+            extra.append(f"{self.dropout} {self.dropout_rate:.3g}")
+        lr = "default" if self.learning_rate is None else f"{self.learning_rate:.3g}"
         base = (f"{list(self.hidden)} {self.activation} {self.optimizer}(lr={lr}) "
                 f"batch {self.batch_size}")
         return base + (" " + ", ".join(extra) if extra else "")

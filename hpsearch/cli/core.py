@@ -68,6 +68,10 @@ def train(
     protocol = Protocol.train_test(validation_split)
     if out is not None and out.suffix != ".keras":
         raise ConfigError(f"--out {out}: a model file must end in .keras")
+    if out is not None:
+        from hpsearch.export import prepare_output_dir
+
+        prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
     data = _load(dataset, data_dir)
     with tracker(cfg.epochs, "training", quiet or json_out) as bar:
         result, model = evaluate(cfg, data, protocol, seed, on_epoch=bar.epoch_hook(),

@@ -27,6 +27,7 @@ app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the PNG pictures.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress lines.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -93,7 +94,7 @@ def run(
     out: OutOpt = None,
     show_test: Annotated[bool, typer.Option(help="Draw test points too.")] = False,
     json_out: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option(help="Only the final line.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress lines: only the final line.")] = False,
 ) -> None:
     """Train one network like the site and print epoch, test and training loss."""
     if ctx.invoked_subcommand is not None:
@@ -153,6 +154,7 @@ def sweep(
     features: Annotated[str, typer.Option(help="Input features.")] = "x1,x2",
     out: OutOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train every nodes x reg configuration on many seeds at once; summarise the spread.
 
@@ -165,7 +167,7 @@ def sweep(
     base = PlaygroundConfig(dataset=dataset, features=features, hidden=(2,),
                             activation=activation, learning_rate=lr, batch_size=batch_size,
                             noise=noise, ratio=ratio, epochs=epochs)
-    _report_sweep(base, combos, seeds, epochs, out, json_out, explain=False)
+    _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain=False)
 
 
 @app.command()
@@ -175,22 +177,23 @@ def task6(
     epochs: Annotated[int, typer.Option(help="Epochs per run.")] = 1000,
     out: OutOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Lab Task 6: circle, 1 hidden layer, tanh, lr 0.03; 2 vs 3 neurons, 4 with L1 / L2."""
     from .sweep import TASK6_CONFIGS
 
     base = PlaygroundConfig(dataset="circle", hidden=(2,), activation="tanh",
                             learning_rate=0.03, epochs=epochs)
-    _report_sweep(base, TASK6_CONFIGS, seeds, epochs, out, json_out, explain=True)
+    _report_sweep(base, TASK6_CONFIGS, seeds, epochs, out, json_out, quiet, explain=True)
 
 
-def _report_sweep(base, combos, seeds, epochs, out, json_out, explain) -> None:
+def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) -> None:
     from .sweep import TASK6_EXPLANATION, TASK6_LAB, format_table, run_sweep
 
     started = time.perf_counter()
 
     def tick(done: int, total: int) -> None:
-        if not json_out and sys.stderr.isatty():
+        if not (json_out or quiet) and sys.stderr.isatty():
             typer.echo(f"  {done}/{total} configurations ({time.perf_counter() - started:.1f} s)",
                        err=True)
 

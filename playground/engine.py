@@ -11,16 +11,16 @@ runs go to separate threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .jsmath import js_exp, js_tanh
 
 ACT_CODES = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 REG_CODES = {"none": 0, "l1": 1, "l2": 2}
-_OPTS = {"cache": True, "error_model": "numpy"}
+_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
-@njit(inline="always", **_OPTS)
+@njit(**_OPTS)
 def _activate(code, z, out, j):
     """out[j] = act(z[j]) for every run."""
     runs = z.shape[1]
@@ -151,19 +151,23 @@ def update(w, b, dead, gw, gb, count, lr, rr, reg):
 
 
 @njit(**_OPTS)
-def mean_loss(xs, ys, sizes, noff, woff, boff, w, b, out, z, act, out_act, result, m, col):
-    """getLoss per run into result[m, col]: mean of 0.5*(out - label)^2, no penalty."""
+def mean_loss(xs, ys, sizes, noff, woff, boff, w, b, out, z, act, out_act, result):
+    """getLoss per run into result (runs,): mean of 0.5*(out - label)^2, no penalty.
+
+    Takes a row, not (array, index) arguments: numba would compile one specialisation per
+    literal index value.
+    """
     last = noff[sizes.shape[0] - 1]
     runs = w.shape[1]
     for r in range(runs):
-        result[m, col, r] = 0.0
+        result[r] = 0.0
     for i in range(xs.shape[0]):
         forward(xs, i, sizes, noff, woff, boff, w, b, out, z, act, out_act)
         for r in range(runs):
             diff = out[last, r] - ys[i, r]
-            result[m, col, r] += 0.5 * (diff * diff)
+            result[r] += 0.5 * (diff * diff)
     for r in range(runs):
-        result[m, col, r] /= xs.shape[0]
+        result[r] /= xs.shape[0]
 
 
 @njit(**_OPTS)
@@ -190,19 +194,9 @@ def train_block(xtr, ytr, xte, yte, sizes, noff, woff, boff, w, b, dead, gw, gb,
                 update(w, b, dead, gw, gb, count[0], lr, rr, reg)
                 count[0] = 0
         if epoch % record_every == 0 or epoch == epochs:
-            mean_loss(xtr, ytr, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses, m, 0)
-            mean_loss(xte, yte, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses, m, 1)
+            mean_loss(xtr, ytr, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses[m, 0])
+            mean_loss(xte, yte, sizes, noff, woff, boff, w, b, out, z, act, out_act, losses[m, 1])
             m += 1
-
-
-@njit(parallel=True, **_OPTS)
-def train_blocks(xtr, ytr, xte, yte, sizes, noff, woff, boff, w, b, dead, gw, gb, count,
-                 act, out_act, reg, lr, rr, batch, epochs, record_every, losses):
-    """``train_block`` on every block (leading axis), one thread per block."""
-    for c in prange(w.shape[0]):
-        train_block(xtr[c], ytr[c], xte[c], yte[c], sizes, noff, woff, boff, w[c], b[c],
-                    dead[c], gw[c], gb[c], count[c], act, out_act, reg, lr, rr, batch, epochs,
-                    record_every, losses[c])
 
 
 def n_records(epochs: int, record_every: int) -> int:

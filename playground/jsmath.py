@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
@@ -31,22 +33,33 @@ _Q4 = 4.00821782732936239552e-06
 _Q5 = -2.01099218183624371326e-07
 
 
+@intrinsic
+def _bits_of(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (an LLVM bitcast: free, SIMD-friendly)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float_of(typingctx, bits):
+    """The float64 whose IEEE-754 bits are ``bits`` (inverse of _bits_of)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+_POW2_MAGIC = 6755399441055744.0 + 1023.0  # 1.5 * 2**52 + exponent bias
+
+
 @njit(cache=True, inline="always")
-def _pow2_pair(kf: float) -> tuple[float, float]:
-    """(2**k, 2**-k) for an integral float -4 <= k < 124, exactly, without branches or tables:
-    products of the powers selected by the bits of k + 4."""
-    n = kf + 4.0
-    up = 0.0625  # 2**-4
-    down = 16.0
-    for bit, big, small in ((64.0, 18446744073709551616.0, 5.421010862427522e-20),
-                            (32.0, 4294967296.0, 2.3283064365386963e-10),
-                            (16.0, 65536.0, 1.52587890625e-05), (8.0, 256.0, 0.00390625),
-                            (4.0, 16.0, 0.0625), (2.0, 4.0, 0.25), (1.0, 2.0, 0.5)):
-        on = n >= bit
-        up *= big if on else 1.0
-        down *= small if on else 1.0
-        n -= bit if on else 0.0
-    return up, down
+def _pow2(kf: float) -> float:
+    """2**k, exactly, for an integral float -1022 <= k <= 1023, without branches or tables.
+
+    Adding 1.5 * 2**52 puts k + 1023 in the low mantissa bits; shifting them into the
+    exponent field gives the power of two (fdlibm's "add k to the exponent", as a factor).
+    """
+    return _float_of(_bits_of(kf + _POW2_MAGIC) << 52)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -75,7 +88,8 @@ def _expm1_tanh_range(x: float) -> float:
     res_k0 = r - (r * e - hxs)
     e2 = (r * (e - c) - c) - hxs
     res_km1 = 0.5 * (r - e2) - 0.5
-    twopk, twomk = _pow2_pair(min(max(k, -4.0), 70.0))
+    twopk = _pow2(k)  # k is -3..63 here (0 for the small case)
+    twomk = _pow2(-k)
     res_big = (1.0 - (e2 - r)) * twopk - 1.0  # k <= -2 or k > 56
     res_mid = ((1.0 - twomk) - (e2 - r)) * twopk  # 2 <= k < 20
     res_high = ((r - (e2 + twomk)) + 1.0) * twopk  # 20 <= k <= 56

@@ -7,6 +7,7 @@ seeds 0..n-1 use numpy streams, so ``sweep`` run k equals a single run with ``--
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .config import PlaygroundConfig, check_choice, check_hidden
 from .errors import InvalidValueError, UnknownRegularizationError
-from .trainer import Trainer
+from .trainer import Trainer, run_jobs
 
 SEPARATED_BELOW = 0.05  # test loss under this counts as "separated"
 
@@ -74,21 +75,43 @@ def grid(nodes: Sequence[int], regs: Sequence[str], reg_rate: float
 def run_sweep(base: PlaygroundConfig, combos: Sequence[tuple[int, str, float]],
               seeds: int | Sequence[int | str], epochs: int,
               on_config: Callable[[int, int], None] | None = None) -> list[SweepRow]:
-    """Train every (nodes, reg, rate) for every seed; one vectorized call per configuration."""
+    """Train every (nodes, reg, rate) for every seed: vectorized over seeds, blocks on threads.
+
+    ``on_config(done, total)`` is called (from a worker thread) as each configuration ends.
+    """
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise InvalidValueError("--seeds must be at least 1")
     if epochs < 1:
         raise InvalidValueError(f"epochs {epochs} must be >= 1 for a sweep")
+    trainers = [Trainer(replace(base, hidden=(nodes,), regularization=reg, reg_rate=rate,
+                                epochs=epochs), seed_list) for nodes, reg, rate in combos]
+    # Every block of every configuration is one job; biggest first, so the threads finish
+    # together (configurations train concurrently, not one after the other).
+    work = [(trainer, *trainer.train_jobs(epochs, record_every=epochs)) for trainer in trainers]
+    jobs = sorted(((trainer.block_cost, i, k, job) for i, (trainer, blocks, _) in enumerate(work)
+                   for k, job in enumerate(blocks)), key=lambda item: (-item[0], item[1], item[2]))
+    left = [len(blocks) for _, blocks, _ in work]
+    done = [0]
+    lock = threading.Lock()
+
+    def tracked(i: int, job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            job()
+            with lock:
+                left[i] -= 1
+                if left[i] == 0:
+                    done[0] += 1
+                    if on_config is not None:
+                        on_config(done[0], len(combos))
+        return run
+
+    run_jobs([tracked(i, job) for _, i, _, job in jobs])
     rows = []
-    for index, (nodes, reg, rate) in enumerate(combos):
-        config = replace(base, hidden=(nodes,), regularization=reg, reg_rate=rate, epochs=epochs)
-        trainer = Trainer(config, seed_list)
-        final = trainer.train(epochs, record_every=epochs)[:, -1, :]
+    for (nodes, reg, rate), (trainer, _, finish) in zip(combos, work, strict=True):
+        final = finish()[:, -1, :]
         rows.append(SweepRow(nodes, reg, rate, final[:, 0].copy(), final[:, 1].copy(),
                              trainer.dead_links().sum(axis=1)))
-        if on_config is not None:
-            on_config(index + 1, len(combos))
     return rows
 
 

@@ -7,10 +7,11 @@ many runs of the same configuration (one per seed) so sweeps and single runs sha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from . import engine
@@ -20,6 +21,30 @@ from .errors import InvalidValueError
 from .features import build_features
 from .network import Layout, init_weights
 from .rng import make_stream
+
+
+def worker_count() -> int:
+    """CPUs this process may use (threads for blocks of runs)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_jobs(jobs: Sequence[Callable[[], None]], workers: int | None = None) -> None:
+    """Run kernel calls on up to ``workers`` threads, taken in the given order.
+
+    The kernels release the GIL, so plain threads run them in parallel. Give the biggest
+    jobs first: each idle thread takes the next one (greedy longest-first balancing).
+    """
+    workers = min(workers or worker_count(), len(jobs))
+    if workers <= 1:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
 
 
 @dataclass
@@ -54,7 +79,7 @@ class Trainer:
     """R independent runs of one configuration that differ only in their seed.
 
     Per-run arrays are stored as (blocks, ..., runs_per_block) so the kernel's inner loops
-    run over contiguous runs; each block trains on its own thread.
+    run over contiguous runs; blocks can train on separate threads (see ``run_jobs``).
     """
 
     def __init__(self, config: PlaygroundConfig, seeds: Sequence[str | int] | None = None,
@@ -75,7 +100,7 @@ class Trainer:
             biases.append(b)
         self.runs = len(seeds)
         if blocks is None:
-            blocks = min(numba.get_num_threads(), max(1, self.runs // 8))
+            blocks = min(worker_count(), max(1, self.runs // 8))
         self.blocks = max(1, min(blocks, self.runs))
         self.per_block = -(-self.runs // self.blocks)
         feats = config.features
@@ -129,30 +154,51 @@ class Trainer:
             for col, (xs, ys) in enumerate(((self.xtr[c], self.ytr[c]),
                                             (self.xte[c], self.yte[c]))):
                 engine.mean_loss(xs, ys, lay.sizes, lay.noff, lay.woff, lay.boff, self.w[c],
-                                 self.b[c], out, z, act, out_act, result[c], 0, col)
+                                 self.b[c], out, z, act, out_act, result[c, 0, col])
         return self._unpack(result)[:, 0]
 
     def train(self, epochs: int, record_every: int = 1) -> np.ndarray:
         """Advance every run ``epochs`` epochs; returns losses (runs, records, 2)."""
+        jobs, finish = self.train_jobs(epochs, record_every)
+        run_jobs(jobs)
+        return finish()
+
+    @property
+    def block_cost(self) -> int:
+        """Relative work of one block per epoch (links plus activations, tanh dominates)."""
+        return self.per_block * (self.layout.n_weights + 4 * self.layout.n_biases)
+
+    def train_jobs(self, epochs: int, record_every: int = 1
+                   ) -> tuple[list[Callable[[], None]], Callable[[], np.ndarray]]:
+        """The work of ``train`` as one job per block, for ``run_jobs``, and ``finish``.
+
+        Run every job (in any order, on any threads), then call ``finish()`` once: it
+        advances the epoch counter and returns the losses (runs, records, 2).
+        """
         lay, cfg = self.layout, self.config
         record_every = max(1, int(record_every))
         rows = engine.n_records(epochs, record_every)
         losses = np.zeros((self.blocks, rows, 2, self.per_block))
+        jobs: list[Callable[[], None]] = []
         if epochs > 0:
             act, out_act, reg = self._codes
             args = (lay.sizes, lay.noff, lay.woff, lay.boff)
             rest = (act, out_act, reg, float(cfg.learning_rate), float(cfg.reg_rate),
                     int(cfg.batch_size), int(epochs), record_every)
-            if self.blocks == 1:  # no thread pool start-up for a single run
-                engine.train_block(self.xtr[0], self.ytr[0], self.xte[0], self.yte[0], *args,
-                                   self.w[0], self.b[0], self.dead[0], self.gw[0], self.gb[0],
-                                   self.count[0], *rest, losses[0])
-            else:
-                engine.train_blocks(self.xtr, self.ytr, self.xte, self.yte, *args, self.w,
-                                    self.b, self.dead, self.gw, self.gb, self.count, *rest,
-                                    losses)
-            self.epoch += epochs
-        return self._unpack(losses)
+
+            def job(c: int) -> Callable[[], None]:
+                return lambda: engine.train_block(
+                    self.xtr[c], self.ytr[c], self.xte[c], self.yte[c], *args, self.w[c],
+                    self.b[c], self.dead[c], self.gw[c], self.gb[c], self.count[c], *rest,
+                    losses[c])
+
+            jobs = [job(c) for c in range(self.blocks)]
+
+        def finish() -> np.ndarray:
+            self.epoch += max(0, epochs)
+            return self._unpack(losses)
+
+        return jobs, finish
 
 
 def simulate(config: PlaygroundConfig, on_progress=None, chunk: int = 50) -> RunResult:

@@ -7,8 +7,10 @@ one ``error: ...`` line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import time
+from contextlib import contextmanager, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +48,85 @@ def _guarded(func):
             raise _fail(str(exc)) from None
 
     return wrapper
+
+
+class _Painter:
+    """Draws the pictures in a forked process that imports matplotlib while we train.
+
+    matplotlib's import and the drawing take about as long as loading the kernel and a
+    500-epoch run; on a second CPU the import overlaps with training. If the fork is not
+    available or the child fails, the pictures are drawn here instead (same result).
+    """
+
+    def __init__(self, out: Path, show_test: bool):
+        self.out, self.show_test = Path(out), show_test
+        self.conn = self.proc = None
+        try:
+            ctx = multiprocessing.get_context("fork")
+            self.conn, child = ctx.Pipe()
+            self.proc = ctx.Process(target=_paint_in_child, args=(child, self.out, show_test),
+                                    daemon=True)
+            self.proc.start()
+            child.close()
+        except (ValueError, OSError):  # pragma: no cover - no fork on this platform
+            self.conn = self.proc = None
+
+    def paint(self, result) -> list[Path]:
+        from .grid import grid_maps
+
+        grids = grid_maps(result)  # uses the kernel, which is loaded here, not in the child
+        if self.conn is not None:
+            try:
+                self.conn.send((result, grids))
+                status, payload = self.conn.recv()
+                if status == "ok":
+                    return payload
+            except (EOFError, OSError):
+                pass
+            finally:
+                self.close()
+        from .plots import plot_run
+
+        return plot_run(result, self.out, show_test=self.show_test, grids=grids)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.proc.join(timeout=10)
+            self.conn = self.proc = None
+
+
+def _paint_in_child(conn, out: Path, show_test: bool) -> None:
+    try:
+        from .plots import plot_run
+
+        result, grids = conn.recv()
+        conn.send(("ok", plot_run(result, out, show_test=show_test, grids=grids)))
+    except BaseException as exc:  # noqa: BLE001 - the parent draws instead
+        with suppress(OSError):
+            conn.send(("error", repr(exc)))
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _numba_without_scipy_blas():
+    """Keep numba's first compile-or-load from importing scipy.linalg (~0.3 s).
+
+    numba imports scipy's BLAS to offer np.dot & co. in compiled code; the playground
+    kernels use no linear algebra. While the first kernel loads, the BLAS module is marked
+    missing; afterwards the mark is removed, so scipy itself still imports normally.
+    """
+    key = "scipy.linalg.cython_blas"
+    if key in sys.modules:
+        yield
+        return
+    sys.modules[key] = None
+    try:
+        yield
+    finally:
+        if key in sys.modules and sys.modules[key] is None:
+            del sys.modules[key]
 
 
 def _hidden(nodes: int | None, layers: str | None) -> tuple[int, ...]:
@@ -119,12 +200,14 @@ def run(
                        f"Training loss {train:.3f}  (ETA {eta:.1f} s)", err=True)
 
     chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
-    result = simulate(config, on_progress=progress, chunk=chunk)
-    pictures = []
-    if out is not None:
-        from .plots import plot_run
-
-        pictures = plot_run(result, out, show_test=show_test)
+    painter = _Painter(out, show_test) if out is not None else None
+    try:
+        with _numba_without_scipy_blas():
+            result = simulate(config, on_progress=progress, chunk=chunk)
+        pictures = painter.paint(result) if painter is not None else []
+    finally:
+        if painter is not None:
+            painter.close()
     if json_out:
         payload = result.to_json()
         payload["pictures"] = [str(p) for p in pictures]
@@ -197,7 +280,8 @@ def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) ->
             typer.echo(f"  {done}/{total} configurations ({time.perf_counter() - started:.1f} s)",
                        err=True)
 
-    rows = run_sweep(base, combos, seeds, epochs, on_config=tick)
+    with _numba_without_scipy_blas():
+        rows = run_sweep(base, combos, seeds, epochs, on_config=tick)
     elapsed = time.perf_counter() - started
     picture = None
     if out is not None:

@@ -128,3 +128,40 @@ def test_every_command_takes_quiet_and_json():
         as_json = runner.invoke(app, [*command, "--json", "--quiet"])
         assert as_json.exit_code == 0, as_json.output
         assert isinstance(json.loads(as_json.stdout), dict)
+
+
+def test_grid_maps_from_the_kernel_equal_a_plain_forward_pass():
+    from playground.features import build_features
+    from playground.grid import grid_maps, grid_points, thumbnail
+
+    result = simulate(PlaygroundConfig(dataset="xor", hidden=(3, 2), features="x1,x2,x1*x2",
+                                       epochs=5, seed=4))
+    inputs, maps = grid_maps(result)
+    values = build_features(grid_points(), result.config.features)
+    assert [m.shape for m in inputs] == [(100, 100)] * 3 and len(maps) == 3 + 2 + 1
+    assert np.array_equal(inputs[2].ravel(), values[:, 2])
+    plain = []
+    for w, b in zip(result.layout.weight_matrices(result.flat_weights),
+                    result.layout.bias_vectors(result.flat_biases), strict=True):
+        values = np.tanh(values @ w.T + b)
+        plain.extend(values.T)
+    for got, want in zip(maps, plain, strict=True):
+        np.testing.assert_allclose(got.ravel(), want, rtol=0, atol=1e-12)
+    assert np.allclose(thumbnail(maps[0]), maps[0].reshape(10, 10, 10, 10).mean(axis=(1, 3)))
+    assert inputs[0][0, 0] == -6.0 and inputs[1][0, 0] == 6.0  # top-left corner of the grid
+
+
+def test_pictures_drawn_in_process_and_by_the_cli_child(tmp_path):
+    from playground.plots import plot_run
+
+    result = simulate(PlaygroundConfig(dataset="circle", hidden=(2,), regularization="l1",
+                                       reg_rate=0.3, epochs=20, seed=1))
+    paths = plot_run(result, tmp_path / "here", show_test=True)
+    assert [p.name for p in paths] == ["boundary.png", "neurons.png", "network.png", "loss.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    shown = CliRunner().invoke(app, ["--nodes", "2", "--epochs", "5", "--out",
+                                     str(tmp_path / "cli"), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [p.rsplit("/", 1)[-1] for p in json.loads(shown.stdout)["pictures"]] == [
+        p.name for p in paths]
+    assert all((tmp_path / "cli" / p.name).stat().st_size > 1000 for p in paths)

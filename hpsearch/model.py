@@ -92,3 +92,122 @@ def build_model(cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int
         model.compile(optimizer=make_optimizer(cfg), loss=loss_name(cfg), metrics=["accuracy"],
                       steps_per_execution=STEPS_PER_EXECUTION)
     return model
+
+
+# ------------------------------------------------------------------ k folds as k towers
+def _stack_layers() -> tuple[type, type, type]:
+    """Keras layers for `build_fold_stack`, defined lazily (no module-level TF import)."""
+    import keras
+    from keras import initializers, ops
+
+    class Rows(keras.layers.Layer):
+        """Looks up examples by index in a non-trainable copy of the training rows, so fit
+        moves k small index columns per step instead of k copies of the images."""
+
+        def __init__(self, rows: Any, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._rows = rows
+
+        def build(self, input_shape: Any) -> None:
+            self.table = self.add_weight(shape=self._rows.shape, initializer="zeros",
+                                         trainable=False, name="rows")
+            self.table.assign(self._rows)
+            self._rows = None
+
+        def call(self, idx: Any) -> Any:  # (batch, k) -> (k, batch, features)
+            return ops.take(self.table, ops.transpose(idx), axis=0)
+
+    class TowerDense(keras.layers.Layer):
+        """k independent Dense layers: kernel (k, in, out), one batched matmul per step.
+
+        Tower j's kernel is drawn exactly as a standalone `Dense` seeded with `seeds[j]`
+        would draw it. The activity penalty is divided by the batch size (axis 1 here),
+        as Keras does for a standalone layer; summed over towers, each tower's gradient is
+        its standalone gradient.
+        """
+
+        def __init__(self, units: int, seeds: list[int], activation: str | None,
+                     kernel_regularizer: Any, activity: Any, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units, self.seeds = units, seeds
+            self.activation = keras.activations.get(activation)
+            self.kernel_regularizer, self.activity = kernel_regularizer, activity
+
+        def build(self, input_shape: Any) -> None:
+            k, fan_in = len(self.seeds), int(input_shape[-1])
+            self.kernel = self.add_weight(shape=(k, fan_in, self.units), initializer="zeros",
+                                          regularizer=self.kernel_regularizer, name="kernel")
+            self.bias = self.add_weight(shape=(k, 1, self.units), initializer="zeros",
+                                        name="bias")
+            self.kernel.assign(ops.stack([initializers.GlorotUniform(seed=s)(
+                (fan_in, self.units)) for s in self.seeds]))
+
+        def call(self, x: Any) -> Any:
+            out = self.activation(ops.matmul(x, self.kernel) + self.bias)
+            if self.activity is not None:
+                self.add_loss(self.activity(out) / ops.cast(ops.shape(out)[1], out.dtype))
+            return out
+
+    class Unstack(keras.layers.Layer):
+        def call(self, x: Any) -> Any:
+            return [x[j] for j in range(x.shape[0])]
+
+    return Rows, TowerDense, Unstack
+
+
+def tower_name(j: int) -> str:
+    return f"fold_{j}"
+
+
+def build_fold_stack(cfg: ModelConfig, rows: Any, seeds: list[int], num_classes: int) -> Any:
+    """k = len(seeds) copies of `build_model(cfg, seed=seeds[j])` trained side by side.
+
+    Input: (batch, k) row indices into `rows` (the flattened training images); tower j
+    reads column j only, so each tower sees only its own fold's training rows. Outputs
+    `fold_<j>`: tower j's class scores (logits when the output activation is softmax).
+    Layers, initial weights, regularizers and dropout per tower match `build_model`; one loss
+    per tower, so the total loss is the sum of the towers' mean losses and each tower's
+    gradient is its standalone gradient.
+    """
+    import keras
+    from keras import layers
+
+    _quiet_tensorflow()
+    rows_layer, tower_dense, unstack = _stack_layers()
+    kernel_reg = _regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
+    idx = keras.Input(shape=(len(seeds),), dtype="int32")
+    x = rows_layer(rows, name="rows")(idx)
+    last = len(cfg.hidden) - 1
+    for index, units in enumerate(cfg.hidden):
+        activity = (_regularizer(cfg.activity_regularizer, cfg.activity_rate)
+                    if index in cfg.activity_layers else None)
+        x = tower_dense(units, [s * 1009 + index for s in seeds], cfg.activation, kernel_reg,
+                        activity, name=f"hidden_{index}")(x)
+        if cfg.dropout != "none" and (cfg.dropout_position == "every_hidden" or index == last):
+            x = _dropout_layer(cfg, seeds[0] * 1013 + index)(x)
+    # Keras computes a softmax model's cross-entropy from the logits (unbounded, stable); the
+    # towers are split after the last layer, which would hide them, so pass logits explicitly.
+    from_logits = cfg.output_activation == "softmax"
+    x = tower_dense(num_classes, [s * 1009 + 997 for s in seeds],
+                    None if from_logits else cfg.output_activation, kernel_reg, None,
+                    name="output")(x)
+    towers = unstack(name="towers")(x)
+    outputs = {tower_name(j): layers.Identity(name=tower_name(j))(t)
+               for j, t in enumerate(towers)}
+    model = keras.Model(idx, outputs, name="hpsearch_fold_stack")
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits,
+                                                      reduction="mean_with_sample_weight")
+    model.compile(optimizer=make_optimizer(cfg), loss={name: loss for name in outputs},
+                  # weighted: padded rows of a shorter fold (weight 0) must not count
+                  weighted_metrics={name: ["accuracy"] for name in outputs},
+                  steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+def tower_weights(model: Any, j: int) -> list[Any]:
+    """Tower j's weights in `build_model`'s order and shapes (kernel, bias per layer)."""
+    out = []
+    for layer in model.layers:
+        if layer.name.startswith(("hidden_", "output")):
+            out += [layer.kernel.numpy()[j], layer.bias.numpy()[j, 0]]
+    return out

@@ -46,6 +46,10 @@ class TuneSettings:
     max_failures: int = 5
     hyperband_factor: int = 3
     initial_points: int = 8  # Bayesian: random trials before the Gaussian process takes over
+    # Train a trial's k folds at once as k towers of one model (evaluate(stacked=True)); used
+    # when nothing has to happen between folds: no pruning, no Hyperband fold checkpoints, no
+    # per-fold callbacks (TensorBoard).
+    stack_folds: bool = True
 
 
 @dataclass
@@ -220,10 +224,13 @@ def make_tuner_class() -> type:
                     callbacks += self.hooks.fold_callbacks(trial.trial_id, fold, params)
                 return callbacks
 
+            stacked = (self.settings.stack_folds and not self.settings.prune
+                       and checkpoints is None and self.hooks.fold_callbacks is None)
             try:
                 evaluate(cfg, data, Protocol.kfold(self.settings.folds), self.settings.seed,
                          on_epoch=self.hooks.epoch, on_fold=on_fold,
-                         callbacks_for_fold=callbacks_for_fold)
+                         callbacks_for_fold=None if stacked else callbacks_for_fold,
+                         stacked=stacked)
             except TrialFailed as exc:
                 record.wall_time = time.perf_counter() - start
                 self._finish(record, "failed", str(exc))

@@ -1,0 +1,161 @@
+"""Stacked k-fold CV: the k folds of one config trained at once as k towers of one model.
+
+Why: on a CPU a small MLP's step is dominated by fixed per-step and per-fit costs (Python,
+tf.function dispatch, tracing, data slicing). One model with k towers pays them once per step
+and once per trial instead of k times, while each tower computes exactly what a standalone
+fold would: its own initial weights (bit-identical to `build_model(cfg, seed=fold_seed)`),
+its own batches drawn only from its fold's training rows, its own mean loss (the towers'
+losses are summed, so each gradient is the standalone gradient; the optimizers we offer are
+elementwise, so their state per tower is independent too), its own dropout masks and
+regularizer penalties, its own validation metrics and early stopping.
+
+Differences from the sequential path, all of the size of seed noise: batch order and dropout
+masks are other random draws; when fold sizes differ, the shorter folds are padded with
+zero-weight rows (a batch may then hold a few fewer real examples); an early-stopped tower keeps
+training until all towers stop, but its scores are read at its own best epoch, exactly as
+`EarlyStopping(restore_best_weights=True)` would report them; a tower's `train_loss` is its
+cross-entropy without the regularization penalty (the penalty is only known summed over towers).
+Pruning between folds does not apply: every fold finishes together.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import time
+from typing import Any
+
+import numpy as np
+
+from hpsearch.config import ModelConfig
+from hpsearch.data import Dataset
+from hpsearch.errors import TrialFailed
+
+VALIDATION_BATCH = 1024
+
+
+def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows, k) index matrix, column j = split j; short columns padded with weight-0 rows."""
+    longest = max(len(s) for s in splits)
+    idx = np.empty((longest, len(splits)), dtype=np.int32)
+    weights = np.ones((longest, len(splits)), dtype=np.float32)
+    for j, split in enumerate(splits):
+        pad = longest - len(split)
+        idx[:, j] = np.concatenate([split, np.resize(split, pad)]) if pad else split
+        weights[len(split):, j] = 0.0
+    return idx, (weights if (weights == 0).any() else None)
+
+
+def _per_tower(values: np.ndarray, idx: np.ndarray, weights: np.ndarray | None,
+               names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    labels = {n: values[idx[:, j]] for j, n in enumerate(names)}
+    if weights is None:
+        return labels, None
+    return labels, {n: weights[:, j] for j, n in enumerate(names)}
+
+
+def _digest(weights: list[np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for weight in weights:
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _monitor(names: list[str], patience: int, on_epoch: Any, epoch_times: list[float],
+             stopped: dict[int, int], diverged: Any) -> Any:
+    """Epoch timing, per-tower progress and early stopping, divergence stop."""
+    import keras
+
+    class StackMonitor(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = [np.inf] * len(names)
+            self.wait = [0] * len(names)
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if logs and "loss" in logs and diverged(float(logs["loss"])):
+                self.model.stop_training = True
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            epoch_times.append(time.perf_counter() - self.start)
+            logs = logs or {}
+            for j, name in enumerate(names):
+                if j in stopped:
+                    continue
+                tower = {key: float(logs[f"{prefix}{name}_{key.split('_')[-1]}"])
+                         for key, prefix in (("loss", ""), ("accuracy", ""),
+                                             ("val_loss", "val_"), ("val_accuracy", "val_"))}
+                if on_epoch is not None:
+                    on_epoch(j, epoch + 1, tower)
+                if patience <= 0:
+                    continue
+                # Keras EarlyStopping's rule: strict improvement of val_loss, then patience.
+                self.wait[j] += 1
+                if tower["val_loss"] < self.best[j]:
+                    self.best[j], self.wait[j] = tower["val_loss"], 0
+                if self.wait[j] >= patience and epoch > 0:
+                    stopped[j] = epoch + 1
+            if len(stopped) == len(names):
+                self.model.stop_training = True
+
+    return StackMonitor()
+
+
+def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarray, ...]],
+                   seeds: list[int], on_epoch: Any = None) -> list[Any]:
+    """Train all folds of `splits` at once; returns one `FoldResult` per fold, in order."""
+    import keras
+
+    from hpsearch.evaluate import DIVERGED_LOSS, FoldResult, _diverged
+    from hpsearch.model import build_fold_stack, tower_name, tower_weights
+
+    keras.backend.clear_session()
+    gc.collect()
+    keras.utils.set_random_seed(seeds[0])
+    names = [tower_name(j) for j in range(len(splits))]
+    rows = data.x_train.reshape(len(data.x_train), -1)
+    model = build_fold_stack(cfg, rows, seeds, data.num_classes)
+    digests = [_digest(tower_weights(model, j)) for j in range(len(splits))]
+    train_idx, train_w = _columns([tr for tr, _ in splits])
+    val_idx, val_w = _columns([va for _, va in splits])
+    y_fit, w_fit = _per_tower(data.y_train, train_idx, train_w, names)
+    y_val, w_val = _per_tower(data.y_train, val_idx, val_w, names)
+    validation = (val_idx, y_val) if w_val is None else (val_idx, y_val, w_val)
+    epoch_times: list[float] = []
+    stopped: dict[int, int] = {}
+    start = time.perf_counter()
+    history = model.fit(
+        train_idx, y_fit, sample_weight=w_fit, batch_size=cfg.batch_size, epochs=cfg.epochs,
+        shuffle=True, validation_data=validation, validation_batch_size=VALIDATION_BATCH,
+        verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped,
+                                       _diverged)],
+    ).history
+    fit_time = time.perf_counter() - start
+    del model
+    results = []
+    for j, name in enumerate(names):
+        run = stopped.get(j, len(history.get("loss", [])))
+        tower = {key: [float(v) for v in history.get(f"{prefix}{name}_{key.split('_')[-1]}",
+                                                     [])[:run]]
+                 for key, prefix in (("loss", ""), ("accuracy", ""), ("val_loss", "val_"),
+                                     ("val_accuracy", "val_"))}
+        total = history.get("loss", [])[:run]
+        if run == 0 or any(_diverged(v) for v in tower["loss"] + [float(t) for t in total]):
+            last = tower["loss"][-1] if tower["loss"] else float("nan")
+            raise TrialFailed(f"training diverged in fold {j + 1} (loss {last:.4g} at epoch "
+                              f"{run}, NaN, infinite or above {DIVERGED_LOSS:g}); lower the "
+                              "learning rate")
+        # With early stopping the standalone fold restores its best-val_loss weights and
+        # reports them; without, it reports the last epoch.
+        at = int(np.argmin(tower["val_loss"])) if cfg.patience > 0 else run - 1
+        results.append(FoldResult(
+            fold=j, history=tower, train_loss=tower["loss"][-1],
+            train_accuracy=tower["accuracy"][-1], val_loss=tower["val_loss"][at],
+            val_accuracy=tower["val_accuracy"][at],
+            best_epoch=int(np.argmax(tower["val_accuracy"])) + 1, epochs_run=run,
+            fit_time=fit_time / len(names), epoch_times=epoch_times[:run],
+            n_train=len(splits[j][0]), n_val=len(splits[j][1]), init_digest=digests[j]))
+    return results

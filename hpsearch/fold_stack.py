@@ -134,6 +134,7 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
                                        _diverged)],
     ).history
     fit_time = time.perf_counter() - start
+    model.get_layer("rows").release()  # see Rows: frees this trial's copy of the data
     del model
     results = []
     for j, name in enumerate(names):

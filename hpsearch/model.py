@@ -102,20 +102,29 @@ def _stack_layers() -> tuple[type, type, type]:
 
     class Rows(keras.layers.Layer):
         """Looks up examples by index in a non-trainable copy of the training rows, so fit
-        moves k small index columns per step instead of k copies of the images."""
+        moves k small index columns per step instead of k copies of the images.
+
+        The copy is a plain `tf.Variable` with a free first dimension so that `release()` can
+        shrink it to nothing after fitting: TensorFlow keeps traced functions (and what they
+        captured) alive after `clear_session`, which otherwise leaks one copy of the training
+        data per trial.
+        """
 
         def __init__(self, rows: Any, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            self._rows = rows
+            import tensorflow as tf
 
-        def build(self, input_shape: Any) -> None:
-            self.table = self.add_weight(shape=self._rows.shape, initializer="zeros",
-                                         trainable=False, name="rows")
-            self.table.assign(self._rows)
-            self._rows = None
+            self._table = [tf.Variable(rows, trainable=False, name="rows",
+                                       shape=tf.TensorShape([None, rows.shape[1]]))]
 
         def call(self, idx: Any) -> Any:  # (batch, k) -> (k, batch, features)
-            return ops.take(self.table, ops.transpose(idx), axis=0)
+            return ops.take(self._table[0], ops.transpose(idx), axis=0)
+
+        def release(self) -> None:
+            import tensorflow as tf
+
+            table = self._table[0]
+            table.assign(tf.zeros((0, table.shape[1]), table.dtype))
 
     class TowerDense(keras.layers.Layer):
         """k independent Dense layers: kernel (k, in, out), one batched matmul per step.

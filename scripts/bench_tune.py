@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -82,13 +83,13 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
 
 
 def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                   directory: Path) -> tuple[float, float]:
+                   directory: Path, stack_folds: bool = True) -> tuple[float, float]:
     from hpsearch.trials import Project
     from hpsearch.tuner import TuneSettings, make_oracle, make_tuner_class, run_search
 
     settings = TuneSettings(tuner="random", max_trials=trials, folds=folds, seed=seed,
-                            prune=False)
-    project = Project(directory / "hpsearch")
+                            prune=False, stack_folds=stack_folds)
+    project = Project(directory / ("hpsearch" if stack_folds else "hpsearch-sequential"))
     project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": folds,
                   "dataset": data.name, "seed": seed, "prune": False, "max_trials": trials},
                  resume=False, overwrite=False)
@@ -113,8 +114,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=1,
                         help="run both searches this many times, side by side (noisy CPU)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="also time hpsearch with stacked folds off (one fold at a time)")
     args = parser.parse_args()
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.data import load_dataset
     from hpsearch.space import build_space
 
@@ -128,10 +132,16 @@ def main() -> None:
                                       args.seed, Path(tmp))
             ours = hpsearch_tuner(space, data, args.trials, args.folds, args.epochs,
                                   args.seed, Path(tmp))
+            one_by_one = hpsearch_tuner(space, data, args.trials, args.folds, args.epochs,
+                                        args.seed, Path(tmp), stack_folds=False) \
+                if args.sequential else None
         runs.append({"repeat": repeat, "plain_keras_tuner_s": round(plain[0], 1),
                      "hpsearch_s": round(ours[0], 1), "speedup": round(plain[0] / ours[0], 2),
                      "plain_best_cv": round(plain[1], 4), "hpsearch_best_cv": round(ours[1], 4),
                      "best_cv_difference": round(ours[1] - plain[1], 4),
+                     **({"hpsearch_sequential_s": round(one_by_one[0], 1),
+                         "hpsearch_sequential_best_cv": round(one_by_one[1], 4)}
+                        if one_by_one else {}),
                      "loadavg_before": [round(v, 2) for v in load_before],
                      "loadavg_after": [round(v, 2) for v in os.getloadavg()]})
         print(json.dumps(runs[-1]), flush=True)

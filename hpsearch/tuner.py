@@ -85,6 +85,16 @@ def _oracle_mixin() -> type:
         def save(self) -> None:
             atomic_write_json(self._get_oracle_fname(), self.get_state())
 
+        def reload(self) -> None:
+            # Keras Tuner writes a new trial's trial.json before oracle.json: a kill between the
+            # two leaves a RUNNING trial that no tuner owns and that is not in the retry queue.
+            # It would count towards max_trials and never run, so the search would end one
+            # trial short. Every trial still RUNNING at start-up is orphaned: run it again.
+            super().reload()
+            for trial_id, trial in self.trials.items():
+                if trial.status == "RUNNING" and trial_id not in self._retry_queue:
+                    self._retry_queue.append(trial_id)
+
         def _save_trial(self, trial: Any) -> None:
             path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
             atomic_write_json(path, trial.get_state())

@@ -28,6 +28,14 @@ PROTOCOL_KINDS = ("kfold", "holdout", "train_test")
 DIVERGED_LOSS = 1e3
 
 
+def fresh_session() -> None:
+    """Free the previous fit's graph and weights before the next model is built."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+
+
 def _diverged(loss: float) -> bool:
     return not math.isfinite(loss) or loss > DIVERGED_LOSS
 
@@ -216,8 +224,7 @@ def _fit_one(cfg: ModelConfig, data: Dataset, train_idx: np.ndarray, val_idx: np
              extra_callbacks: list[Any]) -> tuple[FoldResult, Any]:
     import keras
 
-    keras.backend.clear_session()  # frees the previous fold's graph and weights
-    gc.collect()
+    fresh_session()
     keras.utils.set_random_seed(seed)  # fixes shuffling order in fit as well
     model = build_model(cfg, data.input_shape, data.num_classes, seed=seed)
     init_digest = weights_digest(model)

@@ -20,7 +20,6 @@ Pruning between folds does not apply: every fold finishes together.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
 from typing import Any
@@ -109,11 +108,10 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     """Train all folds of `splits` at once; returns one `FoldResult` per fold, in order."""
     import keras
 
-    from hpsearch.evaluate import DIVERGED_LOSS, FoldResult, _diverged
+    from hpsearch.evaluate import DIVERGED_LOSS, FoldResult, _diverged, fresh_session
     from hpsearch.model import build_fold_stack, tower_name, tower_weights
 
-    keras.backend.clear_session()
-    gc.collect()
+    fresh_session()
     keras.utils.set_random_seed(seeds[0])
     names = [tower_name(j) for j in range(len(splits))]
     rows = data.x_train.reshape(len(data.x_train), -1)

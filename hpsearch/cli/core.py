@@ -22,6 +22,7 @@ from hpsearch.cli.options import (
     Sets,
     emit,
     fmt,
+    load_data,
 )
 from hpsearch.config import ModelConfig, resolve_config
 from hpsearch.errors import ConfigError, TrialFailed
@@ -29,12 +30,6 @@ from hpsearch.progress import tracker
 from hpsearch.stats import best_verdict, fmt_pm
 
 console = Console()
-
-
-def _load(dataset: str, data_dir: Path | None):  # -> Dataset, imported lazily for fast --help
-    from hpsearch.data import load_dataset
-
-    return load_dataset(dataset, data_dir)
 
 
 def _single_config(presets: list[str] | None, config: Path | None,
@@ -72,7 +67,7 @@ def train(
         from hpsearch.export import prepare_output_dir
 
         prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     with tracker(cfg.epochs, "training", quiet or json_out) as bar:
         result, model = evaluate(cfg, data, protocol, seed, on_epoch=bar.epoch_hook(),
                                  keep_model=True)
@@ -133,7 +128,7 @@ def cv(
     candidates += [(path.stem, resolve_config(None, path, set_)) for path in config or []]
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     total = sum(cfg.epochs for _, cfg in candidates) * protocol.num_fits
     rows, failures = [], {}
     with tracker(total, "cross-validating", quiet or json_out) as bar:
@@ -210,7 +205,7 @@ def export(
     else:
         cfg = _single_config(preset, config, set_)
     prepare_output_dir(out, overwrite)  # fail before training, not after
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     with tracker(cfg.epochs, "refitting on all training data", quiet or json_out) as bar:
         card = export_model(cfg, data, out, seed, cv=cv_info, source=source,
                             overwrite=overwrite, on_epoch=bar.epoch_hook())

@@ -31,6 +31,13 @@ Sets = Annotated[list[str] | None, typer.Option(
 Folds = Annotated[int, typer.Option("--folds", "-k", help="Number of stratified CV folds.")]
 
 
+def load_data(dataset: str, data_dir: Path | None) -> Any:
+    """Load the data set; the import is deferred so `--help` never imports numpy-heavy code."""
+    from hpsearch.data import load_dataset
+
+    return load_dataset(dataset, data_dir)
+
+
 def emit(payload: dict[str, Any], as_json: bool, render: Callable[[], None]) -> None:
     """Print `payload` as JSON, or call `render` for the human view."""
     if as_json:

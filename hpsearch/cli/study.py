@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli import app
-from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit
+from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit, load_data
 from hpsearch.errors import ConfigError
 from hpsearch.studies import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
 
@@ -65,14 +65,8 @@ def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
 
     if dataset in KNOWN_SIZES:
         return KNOWN_SIZES[dataset]
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     return len(data.y_train), len(data.y_test)
-
-
-def _load(dataset: str, data_dir: Path | None) -> Any:
-    from hpsearch.data import load_dataset
-
-    return load_dataset(dataset, data_dir)
 
 
 def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: bool) -> None:
@@ -221,7 +215,7 @@ def study(
     if dry_run:
         _dry_run(jobs, dataset, data_dir, json_out)
         return
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     _check_dirs(name, jobs, out, data, resume, overwrite)
     digests = []
     with tracker(_pending_epochs(jobs), f"study {name}", quiet or json_out) as bar:

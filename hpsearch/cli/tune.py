@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli import app
-from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt
+from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt, load_data
 from hpsearch.config import ModelConfig
 from hpsearch.errors import ConfigError
 
@@ -97,7 +97,7 @@ def tune(
         return
     project = Project(directory)
     project.check(meta, resume, overwrite)  # refuse early, before loading any data
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     meta = project.open(meta, resume, overwrite)
     if workers:
         from hpsearch.distributed import run_distributed
@@ -107,12 +107,6 @@ def tune(
         _run_local(space, settings, project, data, quiet or json_out, tensorboard)
     rows = project.write_results(folds, meta)
     _report(project, rows, dataset, data_dir, json_out)
-
-
-def _load(dataset: str, data_dir: Path | None) -> Any:
-    from hpsearch.data import load_dataset
-
-    return load_dataset(dataset, data_dir)
 
 
 def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,
@@ -213,7 +207,7 @@ def _dry_run(space: Any, settings: Any, dataset: str, data_dir: Path | None,
              json_out: bool) -> None:
     from hpsearch.budget import calibrate
 
-    data = _load(dataset, data_dir)
+    data = load_data(dataset, data_dir)
     estimate = calibrate(space, settings, data)
     emit(estimate, json_out, lambda: console.print(estimate["summary"]))
 

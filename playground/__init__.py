@@ -5,6 +5,16 @@ Follows the site's own rules (src/nn.ts, dataset.ts, playground.ts); see docs/PL
 
 from .config import PlaygroundConfig
 from .errors import PlaygroundError
-from .trainer import RunResult, Trainer, simulate
+
+_LAZY = {"RunResult", "Trainer", "simulate"}  # the trainer pulls in numba: load on first use
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import trainer
+
+        return getattr(trainer, name)
+    raise AttributeError(f"module 'playground' has no attribute {name!r}")
+
 
 __all__ = ["PlaygroundConfig", "PlaygroundError", "RunResult", "Trainer", "simulate"]

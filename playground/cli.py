@@ -98,8 +98,9 @@ class _Painter:
 
 def _paint_in_child(conn, out: Path, show_test: bool) -> None:
     try:
-        from .plots import plot_run
+        from .plots import plot_run, warm_up
 
+        warm_up()  # while the parent trains
         result, grids = conn.recv()
         conn.send(("ok", plot_run(result, out, show_test=show_test, grids=grids)))
     except BaseException as exc:  # noqa: BLE001 - the parent draws instead
@@ -111,22 +112,22 @@ def _paint_in_child(conn, out: Path, show_test: bool) -> None:
 
 @contextmanager
 def _numba_without_scipy_blas():
-    """Keep numba's first compile-or-load from importing scipy.linalg (~0.3 s).
+    """Keep numba's first compile-or-load from importing scipy's BLAS and cffi (~0.35 s).
 
-    numba imports scipy's BLAS to offer np.dot & co. in compiled code; the playground
-    kernels use no linear algebra. While the first kernel loads, the BLAS module is marked
-    missing; afterwards the mark is removed, so scipy itself still imports normally.
+    numba imports scipy.linalg's BLAS to offer np.dot & co. in compiled code, and cffi (which
+    compiles pycparser's regexes) to accept cffi functions; the playground kernels use
+    neither. While the first kernel loads, both are marked missing; afterwards the marks are
+    removed, so scipy and cffi themselves still import normally.
     """
-    key = "scipy.linalg.cython_blas"
-    if key in sys.modules:
-        yield
-        return
-    sys.modules[key] = None
+    blocked = [key for key in ("scipy.linalg.cython_blas", "cffi") if key not in sys.modules]
+    for key in blocked:
+        sys.modules[key] = None
     try:
         yield
     finally:
-        if key in sys.modules and sys.modules[key] is None:
-            del sys.modules[key]
+        for key in blocked:
+            if key in sys.modules and sys.modules[key] is None:
+                del sys.modules[key]
 
 
 def _hidden(nodes: int | None, layers: str | None) -> tuple[int, ...]:
@@ -180,8 +181,6 @@ def run(
     """Train one network like the site and print epoch, test and training loss."""
     if ctx.invoked_subcommand is not None:
         return
-    from .trainer import simulate
-
     config = PlaygroundConfig(
         dataset=dataset, features=features, hidden=_hidden(nodes, layers), activation=activation,
         learning_rate=lr, regularization=reg, reg_rate=reg_rate, batch_size=batch_size,
@@ -200,9 +199,11 @@ def run(
                        f"Training loss {train:.3f}  (ETA {eta:.1f} s)", err=True)
 
     chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
-    painter = _Painter(out, show_test) if out is not None else None
+    painter = _Painter(out, show_test) if out is not None else None  # before numba loads
     try:
         with _numba_without_scipy_blas():
+            from .trainer import simulate
+
             result = simulate(config, on_progress=progress, chunk=chunk)
         pictures = painter.paint(result) if painter is not None else []
     finally:

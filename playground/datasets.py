@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidValueError, UnknownDatasetError
-from .jsmath import cos_array, sin_array
 from .rng import RandomStream
 
 CLASSIFICATION = ("circle", "xor", "gauss", "spiral")
@@ -54,6 +53,8 @@ def _d3_linear(value: np.ndarray, d0: float, d1: float, r0: float, r1: float,
 
 
 def _circle(rng: RandomStream, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    from .jsmath import cos_array, sin_array  # numba: imported on first use, not at start-up
+
     radius = 5.0
     half = n // 2
     parts = []
@@ -109,6 +110,8 @@ def _gauss(rng: RandomStream, n: int, noise: float) -> tuple[np.ndarray, np.ndar
 
 
 def _spiral(rng: RandomStream, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    from .jsmath import cos_array, sin_array  # numba: imported on first use
+
     m = n // 2
     i = np.arange(m, dtype=np.float64)
     parts = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UnknownFeatureError
-from .jsmath import sin_array
 
 #: Site order: X1, X2, X1^2, X2^2, X1*X2, sin(X1), sin(X2).
 FEATURES: tuple[str, ...] = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
@@ -39,6 +38,8 @@ def parse_features(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def build_features(xy: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """Feature matrix (n, len(names)) from raw points (n, 2); raw values, no normalisation."""
+    from .jsmath import sin_array  # numba: imported on first use, not at start-up
+
     x = xy[:, 0]
     y = xy[:, 1]
     columns = {

@@ -80,3 +80,31 @@ def test_task6_explains():
     assert result.exit_code == 0, result.output
     assert "2 neurons, no reg" in result.stdout and "4 neurons, L1 0.003" in result.stdout
     assert "three half-planes can bound a region" in result.stdout
+
+
+def test_startup_imports_neither_numba_nor_keras_until_training():
+    """`hpsearch playground` parses and forks its painter before numba loads (start-up speed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import hpsearch.cli as c; c._register(['playground']); "
+            "import playground.cli; "
+            "print(sorted(m for m in ('numba', 'tensorflow', 'keras', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_painter_process_draws_the_same_pictures_as_in_process(tmp_path):
+    from playground.cli import _Painter
+    from playground.config import PlaygroundConfig
+    from playground.plots import plot_run
+    from playground.trainer import simulate
+
+    result = simulate(PlaygroundConfig(dataset="xor", hidden=(3,), epochs=30, seed="0.5"))
+    forked = _Painter(tmp_path / "forked", show_test=True).paint(result)
+    local = plot_run(result, tmp_path / "local", show_test=True)
+    assert [p.name for p in forked] == [p.name for p in local]
+    for a, b in zip(forked, local, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

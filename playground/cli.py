@@ -53,31 +53,30 @@ def _guarded(func):
 class _Painter:
     """Draws the pictures in a forked process that imports matplotlib while we train.
 
-    matplotlib's import and the drawing take about as long as loading the kernel and a
-    500-epoch run; on a second CPU the import overlaps with training. If the fork is not
-    available or the child fails, the pictures are drawn here instead (same result).
+    matplotlib's import and first drawing take about as long as loading the kernel and a
+    500-epoch run; on a second CPU they overlap with training. If the fork is not available
+    or the child fails, the pictures are drawn here instead (same result).
     """
 
-    def __init__(self, out: Path, show_test: bool):
-        self.out, self.show_test = Path(out), show_test
+    def __init__(self):
         self.conn = self.proc = None
         try:
             ctx = multiprocessing.get_context("fork")
             self.conn, child = ctx.Pipe()
-            self.proc = ctx.Process(target=_paint_in_child, args=(child, self.out, show_test),
+            self.proc = ctx.Process(target=_paint_in_child, args=(child, self.conn),
                                     daemon=True)
             self.proc.start()
             child.close()
         except (ValueError, OSError):  # pragma: no cover - no fork on this platform
             self.conn = self.proc = None
 
-    def paint(self, result) -> list[Path]:
+    def paint(self, result, out: Path, show_test: bool) -> list[Path]:
         from .grid import grid_maps
 
         grids = grid_maps(result)  # uses the kernel, which is loaded here, not in the child
         if self.conn is not None:
             try:
-                self.conn.send((result, grids))
+                self.conn.send((result, grids, Path(out), show_test))
                 status, payload = self.conn.recv()
                 if status == "ok":
                     return payload
@@ -87,7 +86,7 @@ class _Painter:
                 self.close()
         from .plots import plot_run
 
-        return plot_run(result, self.out, show_test=self.show_test, grids=grids)
+        return plot_run(result, Path(out), show_test=show_test, grids=grids)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -96,13 +95,38 @@ class _Painter:
             self.conn = self.proc = None
 
 
-def _paint_in_child(conn, out: Path, show_test: bool) -> None:
+_early_painter: _Painter | None = None
+
+
+def start_painter_early(argv: list[str]) -> None:
+    """Fork the painter before argument parsing when a single run asks for pictures.
+
+    Called by ``hpsearch``'s entry point with its raw arguments: typer's parsing takes
+    ~0.25 s that the painter's matplotlib import can overlap. A painter that goes unused
+    (bad options, a sweep) exits when this process closes its end of the pipe.
+    """
+    global _early_painter
+    wants_pictures = any(arg == "--out" or arg.startswith("--out=") for arg in argv)
+    if wants_pictures and not {"sweep", "task6"} & set(argv) and _early_painter is None:
+        _early_painter = _Painter()
+
+
+def _take_painter() -> _Painter:
+    global _early_painter
+    painter, _early_painter = _early_painter, None
+    return painter if painter is not None else _Painter()
+
+
+def _paint_in_child(conn, parent_end) -> None:
+    parent_end.close()  # the fork copied it: keep only the parent's, so its exit means EOF here
     try:
         from .plots import plot_run, warm_up
 
         warm_up()  # while the parent trains
-        result, grids = conn.recv()
+        result, grids, out, show_test = conn.recv()
         conn.send(("ok", plot_run(result, out, show_test=show_test, grids=grids)))
+    except EOFError:  # the parent needed no pictures after all
+        pass
     except BaseException as exc:  # noqa: BLE001 - the parent draws instead
         with suppress(OSError):
             conn.send(("error", repr(exc)))
@@ -199,13 +223,13 @@ def run(
                        f"Training loss {train:.3f}  (ETA {eta:.1f} s)", err=True)
 
     chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
-    painter = _Painter(out, show_test) if out is not None else None  # before numba loads
+    painter = _take_painter() if out is not None else None  # forked before numba loads
     try:
         with _numba_without_scipy_blas():
             from .trainer import simulate
 
             result = simulate(config, on_progress=progress, chunk=chunk)
-        pictures = painter.paint(result) if painter is not None else []
+        pictures = painter.paint(result, out, show_test) if painter is not None else []
     finally:
         if painter is not None:
             painter.close()

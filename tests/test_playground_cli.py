@@ -103,8 +103,24 @@ def test_painter_process_draws_the_same_pictures_as_in_process(tmp_path):
     from playground.trainer import simulate
 
     result = simulate(PlaygroundConfig(dataset="xor", hidden=(3,), epochs=30, seed="0.5"))
-    forked = _Painter(tmp_path / "forked", show_test=True).paint(result)
+    forked = _Painter().paint(result, tmp_path / "forked", show_test=True)
     local = plot_run(result, tmp_path / "local", show_test=True)
     assert [p.name for p in forked] == [p.name for p in local]
     for a, b in zip(forked, local, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+@pytest.mark.parametrize("extra, code", [(["--nodes", "30"], 2), (["--nodes", "2"], 0)])
+def test_entry_point_painter_never_outlives_the_command(tmp_path, extra, code):
+    """The painter forked before parsing exits with the command, also after bad options.
+
+    A lingering child would keep the captured stdout open and make this call time out.
+    """
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-c", "from hpsearch.cli import main; main()", "playground",
+            *extra, "--epochs", "5", "--out", str(tmp_path), "--quiet"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done.stderr
+    assert (tmp_path / "boundary.png").exists() == (code == 0)

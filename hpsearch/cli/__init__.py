@@ -91,6 +91,10 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     argv = sys.argv[1:]
+    if argv[:1] == ["playground"]:
+        from playground.cli import start_painter_early
+
+        start_painter_early(argv)
     code = run(argv)
     if argv[:1] == ["playground"]:
         # Skip interpreter teardown (~0.4 s of unloading numba/LLVM) for the simulator: it

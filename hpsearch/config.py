@@ -24,6 +24,7 @@ LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "silu", "softplus",
                "softsign", "leaky_relu", "relu6", "mish", "linear", "hard_sigmoid", "exponential")
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear")
+LR_SCHEDULES = ("constant", "cosine")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
               "lion")
 
@@ -37,6 +38,7 @@ class ModelConfig:
     output_activation: str = "softmax"
     optimizer: str = "sgd"
     learning_rate: float | None = 1e-2  # None: the optimizer's Keras default
+    lr_schedule: str = "constant"  # cosine: decay to ~0 over `epochs` (per epoch)
     loss: str = "categorical_crossentropy"
     kernel_regularizer: str = "none"
     kernel_rate: float = 0.0
@@ -56,7 +58,7 @@ class ModelConfig:
         object.__setattr__(self, "activity_layers", tuple(int(i) for i in self.activity_layers))
         for name in ("optimizer", "activation", "output_activation", "loss",
                      "kernel_regularizer", "activity_regularizer", "dropout",
-                     "dropout_position"):
+                     "dropout_position", "lr_schedule"):
             object.__setattr__(self, name, str(getattr(self, name)).lower())
         validate(self)
 
@@ -157,6 +159,7 @@ def validate(cfg: ModelConfig) -> None:
     _one_of("activity_regularizer", cfg.activity_regularizer, ACTIVITY_REGULARIZERS)
     _one_of("dropout", cfg.dropout, DROPOUT_KINDS)
     _one_of("dropout_position", cfg.dropout_position, DROPOUT_POSITIONS)
+    _one_of("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
     if cfg.learning_rate is not None and not cfg.learning_rate > 0:
         raise ConfigError(f"learning_rate must be > 0, got {cfg.learning_rate}")
     for name in ("kernel_rate", "activity_rate"):

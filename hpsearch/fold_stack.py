@@ -109,7 +109,7 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     import keras
 
     from hpsearch.evaluate import DIVERGED_LOSS, FoldResult, _diverged, fresh_session
-    from hpsearch.model import build_fold_stack, tower_name, tower_weights
+    from hpsearch.model import build_fold_stack, schedule_callbacks, tower_name, tower_weights
 
     fresh_session()
     keras.utils.set_random_seed(seeds[0])
@@ -129,7 +129,7 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
         train_idx, y_fit, sample_weight=w_fit, batch_size=cfg.batch_size, epochs=cfg.epochs,
         shuffle=True, validation_data=validation, validation_batch_size=VALIDATION_BATCH,
         verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped,
-                                       _diverged)],
+                                       _diverged), *schedule_callbacks(cfg)],
     ).history
     fit_time = time.perf_counter() - start
     model.get_layer("rows").release()  # see Rows: frees this trial's copy of the data

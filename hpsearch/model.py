@@ -53,6 +53,34 @@ def make_optimizer(cfg: ModelConfig) -> Any:
     return type(optimizer)(learning_rate=cfg.learning_rate)
 
 
+def schedule_callbacks(cfg: ModelConfig) -> list[Any]:
+    """The learning-rate schedule as a Keras callback (none for a constant rate).
+
+    Cosine annealing per epoch, lr_e = lr * (1 + cos(pi * e / epochs)) / 2, ends near 0 at the
+    epoch budget: on Fashion-MNIST MLPs it is worth ~1 point of accuracy over a constant rate
+    at the same number of epochs (docs/TUNE.md). It needs no step count, so a fit, the
+    stacked folds and a refit share it; a refit for E epochs anneals over those E epochs.
+    """
+    if cfg.lr_schedule == "constant":
+        return []
+    import math
+
+    import keras
+
+    class CosineEpochs(keras.callbacks.Callback):
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.base = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            factor = 0.5 * (1.0 + math.cos(math.pi * min(epoch, cfg.epochs) / cfg.epochs))
+            self.model.optimizer.learning_rate = self.base * factor
+
+        def on_train_end(self, logs: Any = None) -> None:
+            self.model.optimizer.learning_rate = self.base  # a saved model keeps its base rate
+
+    return [CosineEpochs()]
+
+
 def loss_name(cfg: ModelConfig) -> str:
     """Labels are kept as integers, so categorical CE is computed by its sparse twin: the same
     loss value as categorical CE on one-hot labels, without materialising the one-hot matrix."""

@@ -64,3 +64,33 @@ def test_same_seed_same_weights_other_seed_other_weights():
     c = build_model(cfg, (28, 28), 10, seed=4)
     assert all((x == y).all() for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
     assert not (a.get_weights()[0] == c.get_weights()[0]).all()
+
+
+def test_cosine_schedule_anneals_per_epoch_and_restores_the_base_rate():
+    """lr_e = lr * (1 + cos(pi e / E)) / 2 at the start of epoch e; the model keeps lr after."""
+    import math
+
+    import keras
+    import numpy as np
+
+    from hpsearch.config import ModelConfig
+    from hpsearch.model import schedule_callbacks
+
+    cfg = ModelConfig(hidden=(8,), optimizer="adam", learning_rate=0.01, epochs=4,
+                      lr_schedule="cosine")
+    model = build_model(cfg, (6,), 3)
+    seen: list[float] = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    x = np.random.default_rng(0).random((32, 6)).astype("float32")
+    y = np.arange(32) % 3
+    model.fit(x, y, epochs=4, batch_size=8, verbose=0,
+              callbacks=[*schedule_callbacks(cfg), Record()])
+    expected = [0.01 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+    assert seen == pytest.approx(expected, rel=1e-6)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == \
+        pytest.approx(0.01)
+    assert schedule_callbacks(cfg.with_overrides({"lr_schedule": "constant"})) == []

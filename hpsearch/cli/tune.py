@@ -34,8 +34,9 @@ def tune(
     max_trials: Annotated[int, typer.Option(help="How many configs to try.")] = 30,
     folds: Annotated[int, typer.Option("--folds", "-k", help="Stratified CV folds per trial.")]
     = 3,
-    epochs: Annotated[int, typer.Option(help="Max epochs per fold (Hyperband: per trial).")]
-    = 20,
+    epochs: Annotated[int, typer.Option(help="Max epochs per fold (Hyperband: per trial); "
+                                             "the cosine schedule anneals over them.")]
+    = 12,
     patience: Annotated[int, typer.Option(help="Early stopping patience on validation loss "
                                                 "(0 = off).")] = 3,
     space_file: Annotated[Path | None, typer.Option(

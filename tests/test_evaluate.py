@@ -85,3 +85,24 @@ def test_bad_protocols():
         Protocol.kfold(1)
     with pytest.raises(ConfigError, match="cannot split"):
         split_indices(Protocol.kfold(50), np.repeat(np.arange(10), 3), 0)
+
+
+def test_traced_graphs_of_earlier_fits_are_freed(small_data):
+    """No training graph outlives its fit (TF's custom-gradient registry kept them all)."""
+    import gc
+
+    from tensorflow.python.framework import func_graph
+
+    from hpsearch.evaluate import fresh_session
+
+    cfg = replace(PRESETS["model2"], epochs=1, batch_size=64)
+
+    def graphs_alive_after(fits: int) -> int:
+        for seed in range(fits):
+            evaluate(cfg, small_data, Protocol("kfold", folds=2), seed=seed)
+        fresh_session()
+        gc.collect()
+        return sum(isinstance(o, func_graph.FuncGraph) for o in gc.get_objects())
+
+    settled = graphs_alive_after(1)
+    assert graphs_alive_after(3) <= settled  # 6 more fits, no more graphs

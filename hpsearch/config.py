@@ -105,6 +105,8 @@ class ModelConfig:
         if self.dropout != "none":
             extra.append(f"{self.dropout} {self.dropout_rate:.3g}")
         lr = "default" if self.learning_rate is None else f"{self.learning_rate:.3g}"
+        if self.lr_schedule != "constant":
+            lr += f", {self.lr_schedule}"
         base = (f"{list(self.hidden)} {self.activation} {self.optimizer}(lr={lr}) "
                 f"batch {self.batch_size}")
         return base + (" " + ", ".join(extra) if extra else "")

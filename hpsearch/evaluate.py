@@ -6,6 +6,7 @@ the training data, and the test set touched only by the explicit train/test prot
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import math
@@ -212,12 +213,17 @@ EpochHook = Callable[[int, int, dict[str, float]], None]  # (fold, epoch 1-based
 FoldHook = Callable[[FoldResult], bool]  # return False to stop (prune) the evaluation
 
 
-def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook | None,
-               epoch_times: list[float], extra: list[Any]) -> list[Any]:
+@functools.cache
+def timed_monitor() -> type:
+    """Base Keras callback of both fit paths: times epochs, stops quietly once the loss
+    diverges, and hands each epoch's logs to `after_epoch` (defined lazily: no TF import at
+    module load)."""
     import keras
 
-    class _Monitor(keras.callbacks.Callback):
-        """Times epochs, reports progress, and stops quietly once the loss diverges."""
+    class TimedMonitor(keras.callbacks.Callback):
+        def __init__(self, epoch_times: list[float]) -> None:
+            super().__init__()
+            self.epoch_times = epoch_times
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             if logs and "loss" in logs and _diverged(float(logs["loss"])):
@@ -227,11 +233,27 @@ def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook |
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            epoch_times.append(time.perf_counter() - self.start)
-            if on_epoch is not None:
-                on_epoch(fold, epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+            self.epoch_times.append(time.perf_counter() - self.start)
+            self.after_epoch(epoch, logs or {})
 
-    callbacks = [_Monitor(), *schedule_callbacks(cfg), *extra]
+        def after_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
+            """What a subclass does at the end of each epoch."""
+
+    return TimedMonitor
+
+
+def _callbacks(cfg: ModelConfig, fold: int, has_val: bool, on_epoch: EpochHook | None,
+               epoch_times: list[float], extra: list[Any]) -> list[Any]:
+    import keras
+
+    class _Monitor(timed_monitor()):
+        """Reports each epoch's logs to `on_epoch`."""
+
+        def after_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
+            if on_epoch is not None:
+                on_epoch(fold, epoch + 1, {k: float(v) for k, v in logs.items()})
+
+    callbacks = [_Monitor(epoch_times), *schedule_callbacks(cfg), *extra]
     if cfg.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss" if has_val else "loss", patience=cfg.patience,

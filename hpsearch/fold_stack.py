@@ -61,26 +61,17 @@ def _digest(weights: list[np.ndarray]) -> str:
 
 
 def _monitor(names: list[str], patience: int, on_epoch: Any, epoch_times: list[float],
-             stopped: dict[int, int], diverged: Any) -> Any:
-    """Epoch timing, per-tower progress and early stopping, divergence stop."""
-    import keras
+             stopped: dict[int, int]) -> Any:
+    """Per-tower progress and early stopping on top of the shared epoch timer/divergence stop."""
+    from hpsearch.evaluate import timed_monitor
 
-    class StackMonitor(keras.callbacks.Callback):
+    class StackMonitor(timed_monitor()):
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__(epoch_times)
             self.best = [np.inf] * len(names)
             self.wait = [0] * len(names)
 
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            if logs and "loss" in logs and diverged(float(logs["loss"])):
-                self.model.stop_training = True
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            epoch_times.append(time.perf_counter() - self.start)
-            logs = logs or {}
+        def after_epoch(self, epoch: int, logs: dict[str, Any]) -> None:
             for j, name in enumerate(names):
                 if j in stopped:
                     continue
@@ -128,8 +119,8 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     history = model.fit(
         train_idx, y_fit, sample_weight=w_fit, batch_size=cfg.batch_size, epochs=cfg.epochs,
         shuffle=True, validation_data=validation, validation_batch_size=VALIDATION_BATCH,
-        verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped,
-                                       _diverged), *schedule_callbacks(cfg)],
+        verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped),
+                              *schedule_callbacks(cfg)],
     ).history
     fit_time = time.perf_counter() - start
     model.get_layer("rows").release()  # see Rows: frees this trial's copy of the data

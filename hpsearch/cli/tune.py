@@ -33,12 +33,13 @@ def tune(
     = "bayesian",
     max_trials: Annotated[int, typer.Option(help="How many configs to try.")] = 30,
     folds: Annotated[int, typer.Option("--folds", "-k", help="Stratified CV folds per trial.")]
-    = 3,
+    = 2,
     epochs: Annotated[int, typer.Option(help="Max epochs per fold (Hyperband: per trial); "
                                              "the cosine schedule anneals over them.")]
-    = 12,
+    = 15,
     patience: Annotated[int, typer.Option(help="Early stopping patience on validation loss "
-                                                "(0 = off).")] = 3,
+                                                "(0 = off: the cosine schedule sets the "
+                                                "length).")] = 0,
     space_file: Annotated[Path | None, typer.Option(
         "--space", help="TOML file that replaces or narrows knobs of the default space "
         "(format: docs/TUNE.md).")] = None,

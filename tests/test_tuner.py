@@ -46,6 +46,10 @@ def test_tiny_search_end_to_end_then_export(tmp_path, cli) -> None:
     assert card["cv"]["trial_id"] == best["trial_id"]
     assert card["cv"]["mean"] == pytest.approx(float(best["mean_val_accuracy"]))
     assert card["config"]["epochs"] == 1 and card["test"]["accuracy"] > 0.3
+    # without --out the model goes next to the search, as the docs say
+    code, out, err = cli("export", "--from", str(project), "-q")
+    assert code == 0, err
+    assert (project / "export" / "model.keras").is_file()
 
 
 def test_interrupted_search_resumes_without_rerunning(tmp_path, cli, monkeypatch) -> None:

@@ -171,8 +171,9 @@ def export(
     preset: Presets = None,
     config: Config = None,
     set_: Sets = None,
-    out: Annotated[Path, typer.Option(help="Directory for model.keras and model_card.json.")]
-    = Path("export"),
+    out: Annotated[Path | None, typer.Option(
+        help="Directory for model.keras and model_card.json [default: DIR/export with --from, "
+        "else ./export].")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
@@ -204,6 +205,8 @@ def export(
             dataset, data_dir = project_data["dataset"], data_dir or project_data["data_dir"]
     else:
         cfg = _single_config(preset, config, set_)
+    if out is None:  # next to the search it came from, where docs/TUNE.md says it is
+        out = from_dir / "export" if from_dir is not None else Path("export")
     prepare_output_dir(out, overwrite)  # fail before training, not after
     data = load_data(dataset, data_dir)
     with tracker(cfg.epochs, "refitting on all training data", quiet or json_out) as bar:

@@ -123,7 +123,8 @@ def main() -> None:
     from hpsearch.space import build_space
 
     data = load_dataset(args.dataset, args.data_dir)
-    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0"])
+    # A constant rate on both sides: the plain loop below trains the way users write it.
+    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
     runs = []
     for repeat in range(args.repeats):
         load_before = os.getloadavg()

@@ -135,7 +135,7 @@ def _paint_in_child(conn, parent_end) -> None:
 
 
 @contextmanager
-def _numba_without_scipy_blas():
+def _numba_first_load_lean():
     """Keep numba's first compile-or-load from importing scipy's BLAS and cffi (~0.35 s).
 
     numba imports scipy.linalg's BLAS to offer np.dot & co. in compiled code, and cffi (which
@@ -225,7 +225,7 @@ def run(
     chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
     painter = _take_painter() if out is not None else None  # forked before numba loads
     try:
-        with _numba_without_scipy_blas():
+        with _numba_first_load_lean():
             from .trainer import simulate
 
             result = simulate(config, on_progress=progress, chunk=chunk)
@@ -305,7 +305,7 @@ def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) ->
             typer.echo(f"  {done}/{total} configurations ({time.perf_counter() - started:.1f} s)",
                        err=True)
 
-    with _numba_without_scipy_blas():
+    with _numba_first_load_lean():
         rows = run_sweep(base, combos, seeds, epochs, on_config=tick)
     elapsed = time.perf_counter() - started
     picture = None

@@ -63,17 +63,22 @@ def _points(ax, xy: np.ndarray, labels: np.ndarray, edge: str) -> None:
 
 def plot_boundary(result, path: Path, show_test: bool = False, maps=None) -> Path:
     """Output node over [-6, 6]^2 with the train points (and test points, black-edged)."""
+    output = (maps if maps is not None else node_maps(result))[-1]
+    title = (f"epoch {result.epoch[-1]:,}  train {result.train_loss[-1]:.3f}  "
+             f"test {result.test_loss[-1]:.3f}")
+    return _save(_draw_boundary(output, result.data, show_test, title), path)
+
+
+def _draw_boundary(output: np.ndarray, data, show_test: bool, title: str):
     fig, ax = _figure(5, 5, (0.09, 0.06, 0.97, 0.93))
-    _heatmap(ax, (maps if maps is not None else node_maps(result))[-1])
-    data = result.data
+    _heatmap(ax, output)
     _points(ax, data.train_xy, data.train_y, "white")
     if show_test:
         _points(ax, data.test_xy, data.test_y, "black")
     ax.set_xlim(-DOMAIN, DOMAIN)
     ax.set_ylim(-DOMAIN, DOMAIN)
-    ax.set_title(f"epoch {result.epoch[-1]:,}  train {result.train_loss[-1]:.3f}  "
-                 f"test {result.test_loss[-1]:.3f}", fontsize=9)
-    return _save(fig, path)
+    ax.set_title(title, fontsize=9)
+    return fig
 
 
 def plot_neurons(result, path: Path, maps=None) -> Path:
@@ -207,15 +212,11 @@ def warm_up() -> None:
 
     epochs = list(range(501))
     losses = [0.5 / (1 + e) for e in epochs]
-    fake = SimpleNamespace(epoch=epochs, train_loss=losses, test_loss=losses)
-    _draw_losses(fake).savefig(io.BytesIO(), dpi=100, format="png")
-    fig, ax = _figure(5, 5, (0.09, 0.06, 0.97, 0.93))
-    _heatmap(ax, np.zeros((DENSITY, DENSITY)))
-    _points(ax, np.zeros((2, 2)), np.array([-1.0, 1.0]), "white")
-    ax.set_xlim(-DOMAIN, DOMAIN)
-    ax.set_ylim(-DOMAIN, DOMAIN)
-    ax.set_title("epoch 0  train 0.000  test 0.000", fontsize=9)
-    fig.savefig(io.BytesIO(), dpi=100, format="png")
+    run = SimpleNamespace(epoch=epochs, train_loss=losses, test_loss=losses)
+    data = SimpleNamespace(train_xy=np.zeros((2, 2)), train_y=np.array([-1.0, 1.0]))
+    for fig in (_draw_losses(run), _draw_boundary(np.zeros((DENSITY, DENSITY)), data, False,
+                                                  "epoch 0  train 0.000  test 0.000")):
+        fig.savefig(io.BytesIO(), dpi=100, format="png")
 
 
 def _save(fig, path: Path) -> Path:

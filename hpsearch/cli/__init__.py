@@ -91,12 +91,13 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     argv = sys.argv[1:]
-    if argv[:1] == ["playground"]:
+    simulator = argv[:1] == ["playground"]
+    if simulator:
         from playground.cli import start_painter_early
 
         start_painter_early(argv)
     code = run(argv)
-    if argv[:1] == ["playground"]:
+    if simulator:
         # Skip interpreter teardown (~0.4 s of unloading numba/LLVM) for the simulator: it
         # holds no open files or pending work here, so flush the streams and leave.
         sys.stdout.flush()

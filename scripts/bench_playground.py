@@ -4,14 +4,20 @@ The network is the lab's Task 6 one (circle, 2 -> 4 tanh -> 1 tanh, lr 0.03, bat
 L2 0.003, 250 training points). Keras is imported only here; if it is missing, its column
 is skipped. Rates are per CPU-second of this process, so they stay comparable when other
 jobs share the machine; ``--task6`` also prints the wall time, the CPU time (all threads)
-and the load average. Usage: python scripts/bench_playground.py [--runs 100] [--epochs 200]
-[--task6]
+and the load average; ``--commands N`` times the user-facing commands end to end (``hpsearch
+playground task6`` and one 500-epoch run with and without pictures), N times each,
+interleaved, and prints min / median / max wall seconds. Usage:
+python scripts/bench_playground.py [--runs 100] [--epochs 200] [--task6] [--commands 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 from playground.config import PlaygroundConfig
@@ -59,12 +65,39 @@ def bench_keras(config: PlaygroundConfig, runs: int, epochs: int) -> float | Non
     return epochs / (time.process_time() - start)  # one run; Keras trains one model at a time
 
 
+def bench_commands(repeats: int) -> None:
+    """Wall time of whole `hpsearch playground` commands, as a user runs them (start-up
+    included), interleaved so that the machine's drift hits each command alike."""
+    entry = [sys.executable, "-c", "from hpsearch.cli import main; main()", "playground"]
+    with tempfile.TemporaryDirectory() as out:
+        commands = {
+            "task6 (target <= 4 s)": [*entry, "task6", "--quiet"],
+            "500 epochs + pictures (target < 2 s)": [*entry, "--nodes", "3", "--epochs", "500",
+                                                     "--out", out, "--quiet"],
+            "500 epochs, no pictures": [*entry, "--nodes", "3", "--epochs", "500", "--quiet"],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        load = os.getloadavg()[0]
+        for _ in range(repeats):
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                times[name].append(time.perf_counter() - start)
+    print(f"{'command (wall s)':<38} {'min':>6} {'median':>7} {'max':>6}   ({repeats} runs each, "
+          f"load average before {load:.2f}, after {os.getloadavg()[0]:.2f})")
+    for name, values in times.items():
+        print(f"{name:<38} {min(values):6.2f} {statistics.median(values):7.2f} "
+              f"{max(values):6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--keras-epochs", type=int, default=20)
     parser.add_argument("--task6", action="store_true", help="also time the full Task 6 sweep")
+    parser.add_argument("--commands", type=int, default=0, metavar="N",
+                        help="also time the CLI commands end to end, N times each")
     args = parser.parse_args()
     config = PlaygroundConfig(dataset="circle", hidden=(4,), regularization="l2",
                               reg_rate=0.003, epochs=args.epochs)
@@ -88,6 +121,8 @@ def main() -> None:
         print(f"Task 6 sweep (4 configs x 100 seeds x 1000 epochs): {wall:.2f} s wall, "
               f"{cpu:.2f} s CPU on {worker_count()} threads; load average before "
               f"{load:.2f}, after {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    if args.commands:
+        bench_commands(args.commands)
 
 
 if __name__ == "__main__":

@@ -45,14 +45,6 @@ def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
     return idx, (weights if (weights == 0).any() else None)
 
 
-def _per_tower(values: np.ndarray, idx: np.ndarray, weights: np.ndarray | None,
-               names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
-    labels = {n: values[idx[:, j]] for j, n in enumerate(names)}
-    if weights is None:
-        return labels, None
-    return labels, {n: weights[:, j] for j, n in enumerate(names)}
-
-
 def _digest(weights: list[np.ndarray]) -> str:
     digest = hashlib.sha256()
     for weight in weights:
@@ -110,14 +102,14 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     digests = [_digest(tower_weights(model, j)) for j in range(len(splits))]
     train_idx, train_w = _columns([tr for tr, _ in splits])
     val_idx, val_w = _columns([va for _, va in splits])
-    y_fit, w_fit = _per_tower(data.y_train, train_idx, train_w, names)
-    y_val, w_val = _per_tower(data.y_train, val_idx, val_w, names)
-    validation = (val_idx, y_val) if w_val is None else (val_idx, y_val, w_val)
+    # Column j of the labels and weights belongs to tower j, like column j of the indices.
+    y_fit, y_val = data.y_train[train_idx], data.y_train[val_idx]
+    validation = (val_idx, y_val) if val_w is None else (val_idx, y_val, val_w)
     epoch_times: list[float] = []
     stopped: dict[int, int] = {}
     start = time.perf_counter()
     history = model.fit(
-        train_idx, y_fit, sample_weight=w_fit, batch_size=cfg.batch_size, epochs=cfg.epochs,
+        train_idx, y_fit, sample_weight=train_w, batch_size=cfg.batch_size, epochs=cfg.epochs,
         shuffle=True, validation_data=validation, validation_batch_size=VALIDATION_BATCH,
         verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped),
                               *schedule_callbacks(cfg)],

@@ -100,12 +100,13 @@ def test_a_tower_reads_only_its_own_column():
     changed = idx.copy()
     changed[:, 0] = [7, 9]
     before, after = model.predict(idx, verbose=0), model.predict(changed, verbose=0)
-    assert not np.allclose(before["fold_0"], after["fold_0"])
-    for name in ("fold_1", "fold_2"):
-        np.testing.assert_array_equal(before[name], after[name])
+    assert before.shape == (2, 3, 10)  # (batch, tower, class)
+    assert not np.allclose(before[:, 0], after[:, 0])
+    for tower in (1, 2):
+        np.testing.assert_array_equal(before[:, tower], after[:, tower])
     single = build_model(TINY, (8,), 10, seed=2)
     single.set_weights(tower_weights(model, 1))
-    logits = before["fold_1"]  # softmax towers output logits (the loss is from_logits)
+    logits = before[:, 1]  # softmax towers output logits (the loss is from_logits)
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(single.predict(rows[[1, 4]], verbose=0), probabilities,
                                rtol=1e-5, atol=1e-6)

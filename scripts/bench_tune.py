@@ -4,8 +4,11 @@
     `HyperModel.fit` (one-hot labels, categorical cross-entropy, default `fit` settings);
 (b) hpsearch's tuner (k-fold through `evaluate`, its speed defaults), pruning off so both do
     the same work. Both oracles get the same space and seed, so they sample the same configs.
+Each side runs in a fresh process of its own (data loading not timed), with the settings it
+would have alone: hpsearch's defaults include TF_ENABLE_ONEDNN_OPTS=1, plain Keras Tuner gets
+TensorFlow's (`--plain-onednn` also times plain with that setting).
 
-Prints both wall times, their ratio and both best mean CV accuracies.
+Prints the wall times, their ratio, both best mean CV accuracies and every trial's score.
 
     python scripts/bench_tune.py --data-dir DIR      # the issue's setting: 8 x 3 x 2, full data
     python scripts/bench_tune.py --dataset fashion-mnist-sample --trials 3 --folds 2 --epochs 1
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +30,8 @@ import numpy as np
 
 
 def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                      directory: Path) -> tuple[float, float]:
-    """What a user typically writes; returns (wall seconds, best mean val accuracy)."""
+                      directory: Path) -> tuple[float, list[float]]:
+    """What a user typically writes; returns (wall seconds, mean val accuracy per trial)."""
     import keras
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
@@ -36,23 +40,31 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
 
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
 
+    def regularizer(kind: str, rate: float):
+        return {"none": lambda r: None, "l1": keras.regularizers.L1,
+                "l2": keras.regularizers.L2,
+                "l1_l2": lambda r: keras.regularizers.L1L2(r, r)}[kind](rate)
+
     class KFoldHyperModel(kt.HyperModel):
         def build(self, hp):
             cfg = space.to_config(hp.values, epochs=epochs)
+            # The same network hpsearch builds (regularizers and dropout where the config
+            # puts them), written the usual way: unseeded weights, softmax + one-hot labels.
             model = keras.Sequential([keras.Input(data.input_shape), keras.layers.Flatten()])
-            for units in cfg.hidden:
-                reg = None
-                if cfg.kernel_regularizer != "none":
-                    reg = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}.get(
-                        cfg.kernel_regularizer, lambda r: keras.regularizers.L1L2(r, r))(
-                        cfg.kernel_rate)
+            kernel_reg = regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
+            for index, units in enumerate(cfg.hidden):
+                activity = (regularizer(cfg.activity_regularizer, cfg.activity_rate)
+                            if index in cfg.activity_layers else None)
                 model.add(keras.layers.Dense(units, activation=cfg.activation,
-                                             kernel_regularizer=reg))
-            if cfg.dropout == "dropout":
-                model.add(keras.layers.Dropout(cfg.dropout_rate))
-            elif cfg.dropout == "gaussian":
-                model.add(keras.layers.GaussianDropout(cfg.dropout_rate))
-            model.add(keras.layers.Dense(data.num_classes, activation="softmax"))
+                                             kernel_regularizer=kernel_reg,
+                                             activity_regularizer=activity))
+                if cfg.dropout != "none" and (cfg.dropout_position == "every_hidden"
+                                              or index == len(cfg.hidden) - 1):
+                    model.add(keras.layers.GaussianDropout(cfg.dropout_rate)
+                              if cfg.dropout == "gaussian"
+                              else keras.layers.Dropout(cfg.dropout_rate))
+            model.add(keras.layers.Dense(data.num_classes, activation=cfg.output_activation,
+                                         kernel_regularizer=kernel_reg))
             optimizer = keras.optimizers.get(cfg.optimizer)
             optimizer = type(optimizer)(learning_rate=cfg.learning_rate)
             model.compile(optimizer=optimizer, loss="categorical_crossentropy",
@@ -78,12 +90,12 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     start = time.perf_counter()
     tuner.search(verbose=0)
     wall = time.perf_counter() - start
-    best = tuner.oracle.get_best_trials(1)[0].score
-    return wall, float(best)
+    trials_by_id = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
+    return wall, [float(t.score) for t in trials_by_id]
 
 
 def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                   directory: Path, stack_folds: bool = True) -> tuple[float, float]:
+                   directory: Path, stack_folds: bool = True) -> tuple[float, list[float]]:
     from hpsearch.trials import Project
     from hpsearch.tuner import TuneSettings, make_oracle, make_tuner_class, run_search
 
@@ -100,7 +112,57 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     run_search(tuner, data)
     wall = time.perf_counter() - start
     rows = project.write_results(folds)
-    return wall, max(r["mean_val_accuracy"] for r in rows if r["status"] == "ok")
+    rows = sorted(rows, key=lambda r: int(r["trial_id"]))
+    return wall, [r["mean_val_accuracy"] if r["status"] == "ok" else float("nan")
+                  for r in rows]
+
+
+SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",
+         "plain-onednn": "plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1",
+         "hpsearch": "hpsearch tune, stacked folds",
+         "hpsearch-sequential": "hpsearch tune, one fold at a time"}
+
+
+def run_side(side: str, args: argparse.Namespace) -> dict:
+    """One side in a fresh process of its own: each gets the settings it would get alone
+    (hpsearch sets TF_ENABLE_ONEDNN_OPTS when imported; plain Keras Tuner must not inherit it)
+    and no side pays for or profits from the other's memory and traced graphs."""
+    env = dict(os.environ)  # this parent never imports hpsearch, so nothing is added here
+    if side == "plain-onednn":
+        env["TF_ENABLE_ONEDNN_OPTS"] = "1"
+    command = [sys.executable, __file__, "--side", side, "--dataset", args.dataset,
+               "--trials", str(args.trials), "--folds", str(args.folds),
+               "--epochs", str(args.epochs), "--seed", str(args.seed)]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench_tune: the {side} side failed: "
+                 f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def one_side(args: argparse.Namespace) -> None:
+    """Child process: time one side's search, print {"wall": s, "scores": [...]} as JSON."""
+    if args.side.startswith("plain"):
+        import tensorflow  # noqa: F401 - loaded before hpsearch, with TensorFlow's settings
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    from hpsearch.data import load_dataset
+    from hpsearch.space import build_space
+
+    data = load_dataset(args.dataset, args.data_dir)
+    # A constant rate on both sides: the plain loop trains the way users write it.
+    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
+    search = plain_keras_tuner if args.side.startswith("plain") else hpsearch_tuner
+    extra = {"stack_folds": False} if args.side == "hpsearch-sequential" else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, scores = search(space, data, args.trials, args.folds, args.epochs, args.seed,
+                              Path(tmp), **extra)
+    import tensorflow as tf
+
+    print(json.dumps({"wall": wall, "scores": scores,
+                      "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+                      "tensorflow": tf.__version__}))
 
 
 def main() -> None:
@@ -113,44 +175,48 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=1,
-                        help="run both searches this many times, side by side (noisy CPU)")
+                        help="run the sides this many times, interleaved (noisy CPU)")
     parser.add_argument("--sequential", action="store_true",
                         help="also time hpsearch with stacked folds off (one fold at a time)")
+    parser.add_argument("--plain-onednn", action="store_true",
+                        help="also time plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1, to "
+                             "show how much of the gap that one setting makes")
+    parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.side:
+        one_side(args)
+        return
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
-    from hpsearch.data import load_dataset
-    from hpsearch.space import build_space
-
-    data = load_dataset(args.dataset, args.data_dir)
-    # A constant rate on both sides: the plain loop below trains the way users write it.
-    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
+    sides = ["plain", "hpsearch", *(["plain-onednn"] if args.plain_onednn else []),
+             *(["hpsearch-sequential"] if args.sequential else [])]
     runs = []
     for repeat in range(args.repeats):
         load_before = os.getloadavg()
-        with tempfile.TemporaryDirectory() as tmp:
-            plain = plain_keras_tuner(space, data, args.trials, args.folds, args.epochs,
-                                      args.seed, Path(tmp))
-            ours = hpsearch_tuner(space, data, args.trials, args.folds, args.epochs,
-                                  args.seed, Path(tmp))
-            one_by_one = hpsearch_tuner(space, data, args.trials, args.folds, args.epochs,
-                                        args.seed, Path(tmp), stack_folds=False) \
-                if args.sequential else None
-        runs.append({"repeat": repeat, "plain_keras_tuner_s": round(plain[0], 1),
-                     "hpsearch_s": round(ours[0], 1), "speedup": round(plain[0] / ours[0], 2),
-                     "plain_best_cv": round(plain[1], 4), "hpsearch_best_cv": round(ours[1], 4),
-                     "best_cv_difference": round(ours[1] - plain[1], 4),
-                     **({"hpsearch_sequential_s": round(one_by_one[0], 1),
-                         "hpsearch_sequential_best_cv": round(one_by_one[1], 4)}
-                        if one_by_one else {}),
-                     "loadavg_before": [round(v, 2) for v in load_before],
-                     "loadavg_after": [round(v, 2) for v in os.getloadavg()]})
-        print(json.dumps(runs[-1]), flush=True)
-    result = {"dataset": data.name, "n_train": len(data.y_train), "trials": args.trials,
-              "folds": args.folds, "epochs": args.epochs, "seed": args.seed,
-              "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
-              "runs": runs,
-              "median_speedup": float(np.median([r["speedup"] for r in runs]))}
+        out = {side: run_side(side, args) for side in sides}
+        plain, ours = out["plain"], out["hpsearch"]
+        best = {side: float(np.nanmax(r["scores"])) for side, r in out.items()}
+        run = {"repeat": repeat, "plain_keras_tuner_s": round(plain["wall"], 1),
+               "hpsearch_s": round(ours["wall"], 1),
+               "speedup": round(plain["wall"] / ours["wall"], 2),
+               "plain_best_cv": round(best["plain"], 4),
+               "hpsearch_best_cv": round(best["hpsearch"], 4),
+               "best_cv_difference": round(best["hpsearch"] - best["plain"], 4),
+               # the same configs in the same order on every side: compare them pairwise
+               "cv_per_trial": {side: [round(v, 4) for v in r["scores"]]
+                                for side, r in out.items()},
+               "onednn": {side: r["onednn"] for side, r in out.items()}}
+        for side in sides[2:]:
+            run[f"{side}_s"] = round(out[side]["wall"], 1)
+            run[f"{side}_best_cv"] = round(best[side], 4)
+        run |= {"loadavg_before": [round(v, 2) for v in load_before],
+                "loadavg_after": [round(v, 2) for v in os.getloadavg()]}
+        runs.append(run)
+        print(json.dumps(run), flush=True)
+    result = {"dataset": args.dataset, "trials": args.trials, "folds": args.folds,
+              "epochs": args.epochs, "seed": args.seed, "cpus": os.cpu_count(),
+              "machine": platform.processor() or platform.machine(),
+              "tensorflow": plain["tensorflow"], "sides": {s: SIDES[s] for s in sides},
+              "runs": runs, "median_speedup": float(np.median([r["speedup"] for r in runs]))}
     print(json.dumps(result, indent=2))
 
 

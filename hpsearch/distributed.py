@@ -124,6 +124,11 @@ def _serve_and_watch(tuner: Any, settings: Any, project: Project, workers: int, 
                     bar.advance(done - shown, f"tuning with {workers} workers, best "
                                               f"{_best(project)}")
                     shown = done
+                if procs and all(p.poll() == 0 for p in procs.values()):
+                    # A worker exits 0 only once the oracle told it the search is over, and
+                    # every trial result is saved by then. Keras Tuner's chief notices only in
+                    # its next 20-second poll; don't wait for it (its thread is a daemon).
+                    break
     finally:
         for proc in procs.values():
             if proc.poll() is None:

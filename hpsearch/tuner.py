@@ -50,6 +50,9 @@ class TuneSettings:
     # when nothing has to happen between folds: no pruning, no Hyperband fold checkpoints, no
     # per-fold callbacks (TensorBoard).
     stack_folds: bool = True
+    # First trial = every knob's default (a known-good config); off only where a search must
+    # sample exactly what plain Keras Tuner samples (scripts/bench_tune.py).
+    warm_start: bool = True
 
 
 @dataclass
@@ -148,6 +151,7 @@ def make_oracle(space: Space, settings: TuneSettings) -> Any:
         raise ConfigError(f"--tuner {settings.tuner}: {exc}") from exc
     if settings.tuner == "hyperband":
         oracle.max_trials = settings.max_trials  # Hyperband has no budget of its own in KT
+    oracle.warm_start = settings.warm_start
     return oracle
 
 

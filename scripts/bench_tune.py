@@ -95,21 +95,27 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
 
 
 def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                   directory: Path, stack_folds: bool = True) -> tuple[float, list[float]]:
+                   directory: Path, stack_folds: bool = True, workers: int = 0,
+                   data_dir: str | None = None) -> tuple[float, list[float]]:
+    """`hpsearch tune`'s search (in process, or chief + `workers` worker processes)."""
     from hpsearch.trials import Project
-    from hpsearch.tuner import TuneSettings, make_oracle, make_tuner_class, run_search
+    from hpsearch.tuner import TuneSettings, build_tuner, run_search
 
+    # warm start off: sample exactly what plain RandomSearch samples
     settings = TuneSettings(tuner="random", max_trials=trials, folds=folds, seed=seed,
-                            prune=False, stack_folds=stack_folds)
+                            prune=False, stack_folds=stack_folds, warm_start=False)
     project = Project(directory / ("hpsearch" if stack_folds else "hpsearch-sequential"))
     project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": folds,
-                  "dataset": data.name, "seed": seed, "prune": False, "max_trials": trials},
-                 resume=False, overwrite=False)
-    oracle = make_oracle(space, settings)
-    oracle.warm_start = False  # sample exactly what plain RandomSearch samples
-    tuner = make_tuner_class()(oracle, space, settings, project)
+                  "dataset": data.name, "data_dir": data_dir, "seed": seed,
+                  "prune": False, "max_trials": trials, "space": space.to_dict(),
+                  "settings": settings.__dict__}, resume=False, overwrite=False)
     start = time.perf_counter()
-    run_search(tuner, data)
+    if workers:
+        from hpsearch.distributed import run_distributed
+
+        run_distributed(space, settings, project, workers, "127.0.0.1", 0, quiet=True)
+    else:
+        run_search(build_tuner(space, settings, project), data)
     wall = time.perf_counter() - start
     rows = project.write_results(folds)
     rows = sorted(rows, key=lambda r: int(r["trial_id"]))
@@ -120,7 +126,8 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
 SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",
          "plain-onednn": "plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1",
          "hpsearch": "hpsearch tune, stacked folds",
-         "hpsearch-sequential": "hpsearch tune, one fold at a time"}
+         "hpsearch-sequential": "hpsearch tune, one fold at a time",
+         "hpsearch-workers": "hpsearch tune --workers N (chief + N worker processes)"}
 
 
 def run_side(side: str, args: argparse.Namespace) -> dict:
@@ -132,7 +139,8 @@ def run_side(side: str, args: argparse.Namespace) -> dict:
         env["TF_ENABLE_ONEDNN_OPTS"] = "1"
     command = [sys.executable, __file__, "--side", side, "--dataset", args.dataset,
                "--trials", str(args.trials), "--folds", str(args.folds),
-               "--epochs", str(args.epochs), "--seed", str(args.seed)]
+               "--epochs", str(args.epochs), "--seed", str(args.seed),
+               "--workers", str(args.workers)]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -144,6 +152,7 @@ def run_side(side: str, args: argparse.Namespace) -> dict:
 
 def one_side(args: argparse.Namespace) -> None:
     """Child process: time one side's search, print {"wall": s, "scores": [...]} as JSON."""
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")  # before hpsearch sets it
     if args.side.startswith("plain"):
         import tensorflow  # noqa: F401 - loaded before hpsearch, with TensorFlow's settings
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
@@ -154,14 +163,17 @@ def one_side(args: argparse.Namespace) -> None:
     # A constant rate on both sides: the plain loop trains the way users write it.
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
     search = plain_keras_tuner if args.side.startswith("plain") else hpsearch_tuner
-    extra = {"stack_folds": False} if args.side == "hpsearch-sequential" else {}
+    extra = {} if args.side.startswith("plain") else {
+        "stack_folds": args.side != "hpsearch-sequential", "data_dir": args.data_dir,
+        "workers": args.workers if args.side == "hpsearch-workers" else 0}
     with tempfile.TemporaryDirectory() as tmp:
         wall, scores = search(space, data, args.trials, args.folds, args.epochs, args.seed,
                               Path(tmp), **extra)
     import tensorflow as tf
 
     print(json.dumps({"wall": wall, "scores": scores,
-                      "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+                      "onednn": onednn if args.side.startswith("plain") else
+                      os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
                       "tensorflow": tf.__version__}))
 
 
@@ -181,6 +193,9 @@ def main() -> None:
     parser.add_argument("--plain-onednn", action="store_true",
                         help="also time plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1, to "
                              "show how much of the gap that one setting makes")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also time hpsearch with its trials on N worker processes "
+                             "(`tune --workers N`, not a default)")
     parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
@@ -188,7 +203,8 @@ def main() -> None:
         return
 
     sides = ["plain", "hpsearch", *(["plain-onednn"] if args.plain_onednn else []),
-             *(["hpsearch-sequential"] if args.sequential else [])]
+             *(["hpsearch-sequential"] if args.sequential else []),
+             *(["hpsearch-workers"] if args.workers else [])]
     runs = []
     for repeat in range(args.repeats):
         load_before = os.getloadavg()

@@ -93,3 +93,26 @@ def test_cli_bad_space_file_is_one_line_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "min 512 > max 32" in err
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("warm_start", [True, False])
+def test_first_trial_is_the_defaults_unless_warm_start_is_off(tmp_path, warm_start) -> None:
+    import keras_tuner as kt
+
+    from hpsearch.tuner import TuneSettings, make_oracle, oracle_seed
+
+    space = build_space()
+    ours = make_oracle(space, TuneSettings(tuner="random", max_trials=3, seed=4,
+                                           warm_start=warm_start))
+    plain = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_accuracy", "max"),
+                                          max_trials=3, seed=oracle_seed(4),
+                                          hyperparameters=space.declare())
+    for name, oracle in (("ours", ours), ("plain", plain)):
+        oracle._set_project_dir(str(tmp_path), name)
+    first = ours.create_trial("t").hyperparameters.values
+    defaults = space.to_config(space.declare().values)
+    if warm_start:
+        assert space.to_config(first) == defaults
+    else:  # the bench's premise: exactly the configs plain Keras Tuner samples
+        assert first == plain.create_trial("t").hyperparameters.values
+        assert space.to_config(first) != defaults

@@ -77,3 +77,17 @@ def test_unwritable_export_dir(cli, tmp_path):
     blocker.write_text("x")
     code, _, err = cli("export", "--preset", "model1", *SAMPLE, "--out", str(blocker / "sub"))
     assert code == 2 and "cannot write" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_training_command_writes_nothing_but_its_result():
+    """Our oneDNN default makes TensorFlow log a line at import that its log level cannot
+    silence; the CLI imports TensorFlow with stderr muted so a terminal shows only our lines."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "hpsearch", "train", "--dataset",
+                           "fashion-mnist-sample", "--set", "epochs=1", "--set", "hidden=8",
+                           "--quiet", "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert json.loads(done.stdout)["test_accuracy"] > 0.1

@@ -89,6 +89,33 @@ def run(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+# Commands that train or load Keras models; they import TensorFlow anyway.
+TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker"}
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr pointed at /dev/null.
+
+    With oneDNN on (our default, see `hpsearch/__init__.py`) TensorFlow logs "oneDNN custom
+    operations are on" from C++ before its logging is set up, so TF_CPP_MIN_LOG_LEVEL cannot
+    silence it; a terminal user should see only our lines. An import error is still raised,
+    after stderr is back.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def main() -> None:
     argv = sys.argv[1:]
     simulator = argv[:1] == ["playground"]
@@ -96,6 +123,8 @@ def main() -> None:
         from playground.cli import start_painter_early
 
         start_painter_early(argv)
+    elif argv[:1] and argv[0] in TENSORFLOW_COMMANDS and not {"--help", "-h"} & set(argv):
+        import_tensorflow_quietly()
     code = run(argv)
     if simulator:
         # Skip interpreter teardown (~0.4 s of unloading numba/LLVM) for the simulator: it

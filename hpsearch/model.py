@@ -210,11 +210,11 @@ def _stack_layers() -> tuple[type, type, type, type]:
             self.sums = [self.add_variable(shape=(k,), initializer="zeros", name=name)
                          for name in ("cross_entropy", "correct", "weight")]
 
-        def update_state(self, cross_entropy: Any, correct: Any, weight: Any) -> None:
-            """All three (batch, k); padded rows have weight 0 and count for nothing."""
-            for total, value in zip(self.sums, (cross_entropy * weight, correct * weight,
-                                                weight), strict=True):
-                total.assign_add(ops.sum(value, axis=0))
+        def update_state(self, batch_sums: tuple[Any, Any, Any]) -> None:
+            """Adds one batch's (k,) sums of weighted cross-entropy, weighted correct answers
+            and weights (padded rows have weight 0 and count for nothing)."""
+            for total, value in zip(self.sums, batch_sums, strict=True):
+                total.assign_add(value)
 
         def result(self) -> dict[str, Any]:
             cross_entropy, correct, weight = self.sums
@@ -250,7 +250,8 @@ def _stack_layers() -> tuple[type, type, type, type]:
         def metrics(self) -> list[Any]:
             return [self.total_loss, self.scores]
 
-        def _scores(self, data: Any, training: bool) -> tuple[Any, Any]:
+        def _scores(self, data: Any, training: bool) -> Any:
+            """Updates the epoch's scores; returns the sum of the towers' mean losses."""
             idx, labels, weight = keras.utils.unpack_x_y_sample_weight(data)
             out = self(idx, training=training)  # (batch, k, classes)
             labels = ops.cast(labels, "int32")
@@ -260,16 +261,16 @@ def _stack_layers() -> tuple[type, type, type, type]:
                 ops.cast(weight, cross_entropy.dtype)
             correct = ops.cast(ops.equal(ops.cast(ops.argmax(out, axis=-1), "int32"), labels),
                                cross_entropy.dtype)
-            tower_losses = ops.sum(cross_entropy * weight, axis=0) / ops.maximum(
-                ops.sum(weight, axis=0), 1e-12)
-            self.scores.update_state(cross_entropy, correct, weight)
-            return ops.sum(tower_losses), weight
+            loss_sum, weight_sum = (ops.sum(cross_entropy * weight, axis=0),
+                                    ops.sum(weight, axis=0))
+            self.scores.update_state((loss_sum, ops.sum(correct * weight, axis=0), weight_sum))
+            return ops.sum(loss_sum / ops.maximum(weight_sum, 1e-12))
 
         def train_step(self, data: Any) -> dict[str, Any]:
             import tensorflow as tf
 
             with tf.GradientTape() as tape:
-                loss, weight = self._scores(data, training=True)
+                loss = self._scores(data, training=True)
                 if self.losses:
                     loss = loss + ops.sum(ops.stack(self.losses))
             variables = self.trainable_variables
@@ -278,7 +279,7 @@ def _stack_layers() -> tuple[type, type, type, type]:
             return self.get_metrics_result()
 
         def test_step(self, data: Any) -> dict[str, Any]:
-            loss, _ = self._scores(data, training=False)
+            loss = self._scores(data, training=False)
             self.total_loss.update_state(loss)
             return self.get_metrics_result()
 

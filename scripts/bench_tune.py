@@ -36,14 +36,10 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
 
+    from hpsearch.model import _regularizer as regularizer  # the same penalty objects
     from hpsearch.tuner import oracle_seed
 
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
-
-    def regularizer(kind: str, rate: float):
-        return {"none": lambda r: None, "l1": keras.regularizers.L1,
-                "l2": keras.regularizers.L2,
-                "l1_l2": lambda r: keras.regularizers.L1L2(r, r)}[kind](rate)
 
     class KFoldHyperModel(kt.HyperModel):
         def build(self, hp):
@@ -153,7 +149,8 @@ def run_side(side: str, args: argparse.Namespace) -> dict:
 def one_side(args: argparse.Namespace) -> None:
     """Child process: time one side's search, print {"wall": s, "scores": [...]} as JSON."""
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")  # before hpsearch sets it
-    if args.side.startswith("plain"):
+    plain = args.side.startswith("plain")
+    if plain:
         import tensorflow  # noqa: F401 - loaded before hpsearch, with TensorFlow's settings
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.data import load_dataset
@@ -162,8 +159,8 @@ def one_side(args: argparse.Namespace) -> None:
     data = load_dataset(args.dataset, args.data_dir)
     # A constant rate on both sides: the plain loop trains the way users write it.
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
-    search = plain_keras_tuner if args.side.startswith("plain") else hpsearch_tuner
-    extra = {} if args.side.startswith("plain") else {
+    search = plain_keras_tuner if plain else hpsearch_tuner
+    extra = {} if plain else {
         "stack_folds": args.side != "hpsearch-sequential", "data_dir": args.data_dir,
         "workers": args.workers if args.side == "hpsearch-workers" else 0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,8 +169,7 @@ def one_side(args: argparse.Namespace) -> None:
     import tensorflow as tf
 
     print(json.dumps({"wall": wall, "scores": scores,
-                      "onednn": onednn if args.side.startswith("plain") else
-                      os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+                      "onednn": onednn if plain else os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
                       "tensorflow": tf.__version__}))
 
 

@@ -45,6 +45,11 @@ def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
     return idx, (weights if (weights == 0).any() else None)
 
 
+def _weights(idx: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Every column's weights, ones where no row is padding (one traced signature for both)."""
+    return np.ones(idx.shape, np.float32) if weights is None else weights
+
+
 def _digest(weights: list[np.ndarray]) -> str:
     digest = hashlib.sha256()
     for weight in weights:
@@ -86,6 +91,80 @@ def _monitor(names: list[str], patience: int, on_epoch: Any, epoch_times: list[f
     return StackMonitor()
 
 
+def _pass_function(model: Any, step: Any, batch_size: int, k: int, stop_on_divergence: bool) -> Any:
+    """One `tf.function` that runs a whole pass over (rows, k) index/label/weight columns,
+    batch after batch, through `step` (the model's `train_step` or `test_step`).
+
+    Why not `fit`: Keras' loop pulls every batch through tf.data and wraps each group of
+    steps in optionals and conds (~1 ms per step on a small net, a third of its epoch) and
+    traces the step twice per fit (its while loop learns its output type lazily). Here the
+    step is traced once, and a pass is one call. A training pass stops early once the running
+    loss diverges (what the per-batch check of the sequential path does).
+    """
+    import tensorflow as tf
+
+    from hpsearch.evaluate import DIVERGED_LOSS
+
+    columns = tf.TensorSpec((None, k), tf.int32)
+    spec = (columns, columns, tf.TensorSpec((None, k), tf.float32))
+
+    @tf.function(input_signature=spec, autograph=False)
+    def run(idx: Any, y: Any, w: Any) -> Any:
+        n = tf.shape(idx)[0]
+        steps = (n + batch_size - 1) // batch_size
+
+        def go_on(s: Any, loss: Any) -> Any:
+            going = s < steps
+            if stop_on_divergence:
+                going = tf.logical_and(going, tf.logical_and(
+                    tf.math.is_finite(loss), loss <= DIVERGED_LOSS))
+            return going
+
+        def one_step(s: Any, loss: Any) -> Any:
+            lo = s * batch_size
+            hi = tf.minimum(lo + batch_size, n)
+            logs = step((idx[lo:hi], y[lo:hi], w[lo:hi]))
+            return s + 1, tf.cast(logs["loss"], tf.float32)
+
+        tf.while_loop(go_on, one_step, (tf.constant(0), tf.constant(0.0)))
+        return model.get_metrics_result()
+
+    return run
+
+
+def _train(model: Any, cfg: ModelConfig, train: tuple[np.ndarray, ...],
+           validation: tuple[np.ndarray, ...], callbacks: list[Any]) -> dict[str, list[float]]:
+    """Epochs of shuffled training passes, each followed by a validation pass; returns the
+    history in `fit`'s form ({"loss": [...], "val_fold_0_accuracy": [...], ...}) and drives
+    the Keras callbacks' epoch hooks as `fit` does."""
+    import keras
+
+    from hpsearch.evaluate import _diverged
+
+    k = train[0].shape[1]
+    model.optimizer.build(model.trainable_variables)
+    train_pass = _pass_function(model, model.train_step, cfg.batch_size, k, True)
+    test_pass = _pass_function(model, model.test_step, VALIDATION_BATCH, k, False)
+    hooks = keras.callbacks.CallbackList(callbacks, model=model)
+    history: dict[str, list[float]] = {}
+    model.stop_training = False
+    hooks.on_train_begin()
+    for epoch in range(cfg.epochs):
+        hooks.on_epoch_begin(epoch)
+        order = np.random.permutation(len(train[0]))  # seeded by keras.utils.set_random_seed
+        model.reset_metrics()
+        logs = {key: float(v) for key, v in train_pass(*(a[order] for a in train)).items()}
+        model.reset_metrics()
+        logs |= {f"val_{key}": float(v) for key, v in test_pass(*validation).items()}
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        hooks.on_epoch_end(epoch, logs)
+        if model.stop_training or _diverged(logs["loss"]):
+            break
+    hooks.on_train_end()
+    return history
+
+
 def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarray, ...]],
                    seeds: list[int], on_epoch: Any = None) -> list[Any]:
     """Train all folds of `splits` at once; returns one `FoldResult` per fold, in order."""
@@ -103,19 +182,15 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     train_idx, train_w = _columns([tr for tr, _ in splits])
     val_idx, val_w = _columns([va for _, va in splits])
     # Column j of the labels and weights belongs to tower j, like column j of the indices.
-    y_fit, y_val = data.y_train[train_idx], data.y_train[val_idx]
-    validation = (val_idx, y_val) if val_w is None else (val_idx, y_val, val_w)
+    train = (train_idx, data.y_train[train_idx].astype(np.int32), _weights(train_idx, train_w))
+    validation = (val_idx, data.y_train[val_idx].astype(np.int32), _weights(val_idx, val_w))
     epoch_times: list[float] = []
     stopped: dict[int, int] = {}
     start = time.perf_counter()
-    history = model.fit(
-        train_idx, y_fit, sample_weight=train_w, batch_size=cfg.batch_size, epochs=cfg.epochs,
-        shuffle=True, validation_data=validation, validation_batch_size=VALIDATION_BATCH,
-        verbose=0, callbacks=[_monitor(names, cfg.patience, on_epoch, epoch_times, stopped),
-                              *schedule_callbacks(cfg)],
-    ).history
+    history = _train(model, cfg, train, validation,
+                     [_monitor(names, cfg.patience, on_epoch, epoch_times, stopped),
+                      *schedule_callbacks(cfg)])
     fit_time = time.perf_counter() - start
-    model.get_layer("rows").release()  # see Rows: frees this trial's copy of the data
     del model
     results = []
     for j, name in enumerate(names):

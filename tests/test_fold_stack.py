@@ -163,3 +163,34 @@ def test_stacked_divergence_raises_trial_failed(small_data):
     wild = TINY.with_overrides({"learning_rate": 1e3, "optimizer": "sgd", "epochs": 3})
     with pytest.raises(TrialFailed, match="diverged in fold .*lower the learning rate"):
         evaluate(wild, small_data, Protocol.kfold(2), seed=0, stacked=True)
+
+
+def _pass_inputs(rows: int, k: int = 3, seed: int = 0) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, 40, (rows, k)).astype("int32")
+    return idx, rng.integers(0, 10, (rows, k)).astype("int32"), np.ones((rows, k), "float32")
+
+
+def test_a_training_pass_takes_every_row_once_per_epoch_including_a_short_last_batch():
+    from hpsearch.fold_stack import _train
+
+    cfg = TINY.with_overrides({"batch_size": 8, "epochs": 2})
+    data = np.random.default_rng(1).random((40, 8)).astype("float32")
+    model = build_fold_stack(cfg, data, [1, 2, 3], 10)
+    history = _train(model, cfg, _pass_inputs(37), _pass_inputs(11, seed=2), [])
+    assert int(model.optimizer.iterations.numpy()) == 2 * 5  # ceil(37 / 8) steps per epoch
+    assert {len(values) for values in history.values()} == {2}
+    assert {"loss", "fold_2_accuracy", "val_loss", "val_fold_0_loss"} <= set(history)
+
+
+def test_a_training_pass_stops_at_the_first_diverged_batch():
+    from hpsearch.fold_stack import _train
+
+    cfg = TINY.with_overrides({"batch_size": 1, "epochs": 3, "optimizer": "sgd",
+                               "learning_rate": 1e6})
+    data = np.random.default_rng(1).random((40, 8)).astype("float32") * 100
+    model = build_fold_stack(cfg, data, [1, 2, 3], 10)
+    history = _train(model, cfg, _pass_inputs(200), _pass_inputs(11, seed=2), [])
+    assert len(history["loss"]) == 1  # no further epoch after a diverged one
+    assert int(model.optimizer.iterations.numpy()) < 200
+    assert not history["loss"][0] <= 1e3  # NaN or above the divergence bound

@@ -31,6 +31,8 @@ from hpsearch.data import Dataset
 from hpsearch.errors import TrialFailed
 
 VALIDATION_BATCH = 1024
+CALL_SECONDS = 2.0  # wall time of one tf.function call of a pass (see _run_pass)
+FIRST_CALL_STEPS = 32
 
 
 def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -91,30 +93,33 @@ def _monitor(names: list[str], patience: int, on_epoch: Any, epoch_times: list[f
     return StackMonitor()
 
 
-def _pass_function(model: Any, step: Any, batch_size: int, k: int, stop_on_divergence: bool) -> Any:
-    """One `tf.function` that runs a whole pass over (rows, k) index/label/weight columns,
-    batch after batch, through `step` (the model's `train_step` or `test_step`).
+def _pass_function(model: Any, step: Any, batch_size: int, k: int,
+                   stop_on_divergence: bool) -> Any:
+    """A `tf.function` that runs steps [first, last) of a pass over (rows, k) index, label
+    and weight columns, batch after batch, through `step` (the model's `train_step` or
+    `test_step`), and returns the epoch's metrics so far.
 
     Why not `fit`: Keras' loop pulls every batch through tf.data and wraps each group of
     steps in optionals and conds (~1 ms per step on a small net, a third of its epoch) and
     traces the step twice per fit (its while loop learns its output type lazily). Here the
-    step is traced once, and a pass is one call. A training pass stops early once the running
-    loss diverges (what the per-batch check of the sequential path does).
+    step is traced once and one call runs many steps (`_run_pass`). A training pass stops at the
+    first batch whose running loss diverges (the sequential path's per-batch check).
     """
     import tensorflow as tf
 
     from hpsearch.evaluate import DIVERGED_LOSS
 
     columns = tf.TensorSpec((None, k), tf.int32)
-    spec = (columns, columns, tf.TensorSpec((None, k), tf.float32))
+    step_number = tf.TensorSpec((), tf.int32)
+    spec = (columns, columns, tf.TensorSpec((None, k), tf.float32), step_number, step_number)
 
     @tf.function(input_signature=spec, autograph=False)
-    def run(idx: Any, y: Any, w: Any) -> Any:
+    def run(idx: Any, y: Any, w: Any, first: Any, last: Any) -> Any:
         n = tf.shape(idx)[0]
-        steps = (n + batch_size - 1) // batch_size
+        end = tf.minimum(last, (n + batch_size - 1) // batch_size)
 
         def go_on(s: Any, loss: Any) -> Any:
-            going = s < steps
+            going = s < end
             if stop_on_divergence:
                 going = tf.logical_and(going, tf.logical_and(
                     tf.math.is_finite(loss), loss <= DIVERGED_LOSS))
@@ -126,10 +131,34 @@ def _pass_function(model: Any, step: Any, batch_size: int, k: int, stop_on_diver
             logs = step((idx[lo:hi], y[lo:hi], w[lo:hi]))
             return s + 1, tf.cast(logs["loss"], tf.float32)
 
-        tf.while_loop(go_on, one_step, (tf.constant(0), tf.constant(0.0)))
+        tf.while_loop(go_on, one_step, (first, tf.constant(0.0)))
         return model.get_metrics_result()
 
     return run
+
+
+def _run_pass(run: Any, columns: tuple[np.ndarray, ...], batch_size: int) -> dict[str, float]:
+    """All steps of one pass, in calls of about `CALL_SECONDS` each: Python sees Ctrl-C only
+    between calls, so an interrupt stays prompt even when a whole epoch takes minutes, while
+    each call still runs many steps (a call costs far more than a step on a small net)."""
+    import tensorflow as tf
+
+    from hpsearch.evaluate import _diverged
+
+    tensors = [tf.constant(column) for column in columns]
+    steps = -(-len(columns[0]) // batch_size)
+    logs: dict[str, Any] = {}
+    first, chunk = 0, FIRST_CALL_STEPS
+    while first < steps:
+        start = time.perf_counter()
+        logs = run(*tensors, tf.constant(first, tf.int32),
+                   tf.constant(min(first + chunk, steps), tf.int32))
+        if _diverged(float(logs["loss"])):
+            break
+        first += chunk
+        per_step = (time.perf_counter() - start) / chunk
+        chunk = min(steps, max(FIRST_CALL_STEPS, int(CALL_SECONDS / max(per_step, 1e-6))))
+    return {key: float(value) for key, value in logs.items()}
 
 
 def _train(model: Any, cfg: ModelConfig, train: tuple[np.ndarray, ...],
@@ -153,9 +182,10 @@ def _train(model: Any, cfg: ModelConfig, train: tuple[np.ndarray, ...],
         hooks.on_epoch_begin(epoch)
         order = np.random.permutation(len(train[0]))  # seeded by keras.utils.set_random_seed
         model.reset_metrics()
-        logs = {key: float(v) for key, v in train_pass(*(a[order] for a in train)).items()}
+        logs = _run_pass(train_pass, tuple(a[order] for a in train), cfg.batch_size)
         model.reset_metrics()
-        logs |= {f"val_{key}": float(v) for key, v in test_pass(*validation).items()}
+        logs |= {f"val_{key}": value
+                 for key, value in _run_pass(test_pass, validation, VALIDATION_BATCH).items()}
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         hooks.on_epoch_end(epoch, logs)

@@ -194,3 +194,38 @@ def test_a_training_pass_stops_at_the_first_diverged_batch():
     assert len(history["loss"]) == 1  # no further epoch after a diverged one
     assert int(model.optimizer.iterations.numpy()) < 200
     assert not history["loss"][0] <= 1e3  # NaN or above the divergence bound
+
+
+def test_a_long_pass_is_split_into_calls_without_losing_or_repeating_a_step(monkeypatch):
+    """Python sees Ctrl-C only between tf.function calls: a pass must not be one long call."""
+    import hpsearch.fold_stack as fold_stack
+
+    monkeypatch.setattr(fold_stack, "CALL_SECONDS", 0.0)  # every call FIRST_CALL_STEPS steps
+    real, calls = fold_stack._pass_function, []
+
+    def counting(*args, **kwargs):
+        run = real(*args, **kwargs)
+        return lambda *tensors: calls.append(int(tensors[3])) or run(*tensors)
+
+    monkeypatch.setattr(fold_stack, "_pass_function", counting)
+    cfg = TINY.with_overrides({"batch_size": 1, "epochs": 1})
+    data = np.random.default_rng(1).random((40, 8)).astype("float32")
+    model = build_fold_stack(cfg, data, [1, 2, 3], 10)
+    fold_stack._train(model, cfg, _pass_inputs(100), _pass_inputs(5, seed=2), [])
+    assert int(model.optimizer.iterations.numpy()) == 100
+    assert calls[:4] == [0, 32, 64, 96]  # the training pass's first steps; then validation
+
+
+def test_trials_on_one_array_share_one_copy_of_its_rows():
+    from hpsearch.model import shared_rows
+
+    rows = np.random.default_rng(3).random((600, 8)).astype("float32")
+    first = shared_rows(rows)
+    assert shared_rows(rows) is first  # no second copy for the next trial
+    assert shared_rows(rows[:-1]) is not first  # another shape is another array
+    changed = rows.copy()
+    copy_of_changed = shared_rows(changed)
+    changed[0] += 1.0  # changed in place, on a sampled row
+    fresh = shared_rows(changed)
+    assert fresh is not copy_of_changed
+    np.testing.assert_array_equal(fresh.numpy(), changed)

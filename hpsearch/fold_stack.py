@@ -137,7 +137,8 @@ def _pass_function(model: Any, step: Any, batch_size: int, k: int,
     return run
 
 
-def _run_pass(run: Any, columns: tuple[np.ndarray, ...], batch_size: int) -> dict[str, float]:
+def _run_pass(run: Any, columns: tuple[np.ndarray, ...], batch_size: int,
+              training: bool) -> dict[str, float]:
     """All steps of one pass, in calls of about `CALL_SECONDS` each: Python sees Ctrl-C only
     between calls, so an interrupt stays prompt even when a whole epoch takes minutes, while
     each call still runs many steps (a call costs far more than a step on a small net)."""
@@ -153,7 +154,7 @@ def _run_pass(run: Any, columns: tuple[np.ndarray, ...], batch_size: int) -> dic
         start = time.perf_counter()
         logs = run(*tensors, tf.constant(first, tf.int32),
                    tf.constant(min(first + chunk, steps), tf.int32))
-        if _diverged(float(logs["loss"])):
+        if training and _diverged(float(logs["loss"])):
             break
         first += chunk
         per_step = (time.perf_counter() - start) / chunk
@@ -182,10 +183,10 @@ def _train(model: Any, cfg: ModelConfig, train: tuple[np.ndarray, ...],
         hooks.on_epoch_begin(epoch)
         order = np.random.permutation(len(train[0]))  # seeded by keras.utils.set_random_seed
         model.reset_metrics()
-        logs = _run_pass(train_pass, tuple(a[order] for a in train), cfg.batch_size)
+        logs = _run_pass(train_pass, tuple(a[order] for a in train), cfg.batch_size, True)
         model.reset_metrics()
-        logs |= {f"val_{key}": value
-                 for key, value in _run_pass(test_pass, validation, VALIDATION_BATCH).items()}
+        scores = _run_pass(test_pass, validation, VALIDATION_BATCH, False)
+        logs |= {f"val_{key}": value for key, value in scores.items()}
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         hooks.on_epoch_end(epoch, logs)

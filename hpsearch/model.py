@@ -348,7 +348,7 @@ def build_fold_stack(cfg: ModelConfig, rows: Any, seeds: list[int], num_classes:
                     name="output")(x)
     model = stack_model(idx, towers_last(name="towers")(x), from_logits=from_logits,
                         name="hpsearch_fold_stack")
-    model.compile(optimizer=make_optimizer(cfg), steps_per_execution=STEPS_PER_EXECUTION)
+    model.compile(optimizer=make_optimizer(cfg))  # trained by fold_stack's own pass loop
     return model
 
 

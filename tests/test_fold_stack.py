@@ -229,3 +229,19 @@ def test_trials_on_one_array_share_one_copy_of_its_rows():
     fresh = shared_rows(changed)
     assert fresh is not copy_of_changed
     np.testing.assert_array_equal(fresh.numpy(), changed)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_only_a_training_pass_stops_early_on_a_huge_loss(monkeypatch, training):
+    """A validation pass always covers the whole validation fold, whatever its loss."""
+    import hpsearch.fold_stack as fold_stack
+
+    monkeypatch.setattr(fold_stack, "CALL_SECONDS", 0.0)
+    calls = []
+
+    def huge_loss(*tensors):
+        calls.append((int(tensors[3]), int(tensors[4])))
+        return {"loss": 1e9}
+
+    fold_stack._run_pass(huge_loss, _pass_inputs(100), 1, training)
+    assert calls == ([(0, 32)] if training else [(0, 32), (32, 64), (64, 96), (96, 100)])

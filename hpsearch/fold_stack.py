@@ -35,8 +35,9 @@ CALL_SECONDS = 2.0  # wall time of one tf.function call of a pass (see _run_pass
 FIRST_CALL_STEPS = 32
 
 
-def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-    """(rows, k) index matrix, column j = split j; short columns padded with weight-0 rows."""
+def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, k) index and weight matrices, column j = split j; short columns are padded with
+    weight-0 rows (the weights are all ones when no column is short)."""
     longest = max(len(s) for s in splits)
     idx = np.empty((longest, len(splits)), dtype=np.int32)
     weights = np.ones((longest, len(splits)), dtype=np.float32)
@@ -44,12 +45,7 @@ def _columns(splits: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         pad = longest - len(split)
         idx[:, j] = np.concatenate([split, np.resize(split, pad)]) if pad else split
         weights[len(split):, j] = 0.0
-    return idx, (weights if (weights == 0).any() else None)
-
-
-def _weights(idx: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Every column's weights, ones where no row is padding (one traced signature for both)."""
-    return np.ones(idx.shape, np.float32) if weights is None else weights
+    return idx, weights
 
 
 def _digest(weights: list[np.ndarray]) -> str:
@@ -213,8 +209,8 @@ def fit_fold_stack(cfg: ModelConfig, data: Dataset, splits: list[tuple[np.ndarra
     train_idx, train_w = _columns([tr for tr, _ in splits])
     val_idx, val_w = _columns([va for _, va in splits])
     # Column j of the labels and weights belongs to tower j, like column j of the indices.
-    train = (train_idx, data.y_train[train_idx].astype(np.int32), _weights(train_idx, train_w))
-    validation = (val_idx, data.y_train[val_idx].astype(np.int32), _weights(val_idx, val_w))
+    train = (train_idx, data.y_train[train_idx].astype(np.int32), train_w)
+    validation = (val_idx, data.y_train[val_idx].astype(np.int32), val_w)
     epoch_times: list[float] = []
     stopped: dict[int, int] = {}
     start = time.perf_counter()

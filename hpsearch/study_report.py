@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import atomic_write_json, atomic_write_text
-from hpsearch.stats import Interval, mean_std
+from hpsearch.stats import SD_LABEL, mean_std
 from hpsearch.study_plots import draw_all
 from hpsearch.study_store import (
     CURVES_FILE,
@@ -21,7 +21,7 @@ from hpsearch.study_store import (
     read_study,
     to_csv,
 )
-from hpsearch.study_verdict import Comparison, Verdict, collect, decide, paired
+from hpsearch.study_verdict import Verdict, collect, decide, study_test
 
 SUMMARY_FILE = "summary.csv"
 VERDICT_FILE = "verdict.json"
@@ -34,6 +34,7 @@ SUMMARY_COLUMNS = (
     "study", "variant", "value", "is_base", "description", "n", "n_failed",
     *(f"{m}_{s}" for m in STAT_METRICS for s in ("mean", "std")),
     *(f"{m}_{s}" for m in DIFF_METRICS for s in ("diff", "diff_low", "diff_high", "vs_base")),
+    *(f"{m}_test" for m in DIFF_METRICS),  # appended: the test behind each diff interval
 )
 
 
@@ -44,10 +45,19 @@ def primary_metrics(meta: dict[str, Any]) -> dict[str, tuple[str, bool]]:
             "time": ("steady_time_s", False)}
 
 
+def _decide(meta: dict[str, Any], rows: list[dict[str, str]], metric: str,
+            higher: bool) -> Verdict:
+    """The verdict on `metric` with the test the study's protocol calls for."""
+    return decide(collect(rows, metric), meta["reference"], metric, higher,
+                  study_test(meta["protocol"], len(meta["seeds"])))
+
+
 def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """One row per variant: mean/std of every metric and the paired difference to the base."""
-    reference = meta["reference"]
-    scores = {m: collect(rows, m) for m in DIFF_METRICS}
+    """One row per variant: mean/sd (n-1) of every metric and the paired difference to the base
+    (the same Holm-adjusted comparisons as the verdicts)."""
+    versus = {m: {c.variant: c for c in _decide(meta, rows, m,
+                                                 not m.endswith(("loss", "time_s"))).comparisons}
+              for m in DIFF_METRICS}
     summary = []
     for variant in meta["variants"]:
         name = variant["name"]
@@ -63,21 +73,19 @@ def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[
             row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std(values) if values else (None,
                                                                                           None)
         for metric in DIFF_METRICS:
-            if name == reference or not scores[metric].get(name):
+            comparison = versus[metric].get(name)
+            if comparison is None or comparison.interval.n == 0:
                 continue
-            interval = paired(scores[metric], name, reference)
-            if interval.n == 0:
-                continue
-            higher = not metric.endswith(("loss", "time_s"))
-            outcome = Comparison(name, interval, higher).outcome
+            interval = comparison.interval
             row |= {f"{metric}_diff": interval.mean, f"{metric}_diff_low": _finite(interval.low),
-                    f"{metric}_diff_high": _finite(interval.high), f"{metric}_vs_base": outcome}
+                    f"{metric}_diff_high": _finite(interval.high),
+                    f"{metric}_vs_base": comparison.outcome, f"{metric}_test": interval.method}
         summary.append(row)
     return summary
 
 
 def verdicts(meta: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, Verdict]:
-    return {role: decide(collect(rows, column), meta["reference"], column, higher)
+    return {role: _decide(meta, rows, column, higher)
             for role, (column, higher) in primary_metrics(meta).items()}
 
 
@@ -86,17 +94,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _interval(interval: Interval) -> dict[str, Any]:
-    return {"mean": _finite(interval.mean), "low": _finite(interval.low),
-            "high": _finite(interval.high), "n": interval.n}
-
-
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
     lead = verdict.lead
     return {"metric": verdict.metric, "higher_is_better": verdict.higher_is_better,
-            "leader": verdict.leader, "runner_up": verdict.runner_up, "best": verdict.best,
-            "lead": None if lead is None else _interval(lead),
-            "vs_base": {c.variant: _interval(c.interval) | {"outcome": c.outcome}
+            "test": verdict.test.name, "leader": verdict.leader,
+            "runner_up": verdict.runner_up, "best": verdict.best,
+            "lead": None if lead is None else lead.to_dict(),
+            "vs_leader": {n: iv.to_dict() for n, iv in verdict.ranking.versus.items()},
+            "vs_base": {c.variant: c.interval.to_dict() | {"outcome": c.outcome}
                         for c in verdict.comparisons},
             "text": verdict.text()}
 
@@ -126,7 +131,7 @@ def markdown_table(meta: dict[str, Any], summary: list[dict[str, Any]]) -> list[
     held = "CV" if kfold else "test"
     split = "val" if kfold else "test"
     lines = [f"| variant | train loss | train acc | {held} loss | {held} acc | time (s) | "
-             f"Δ {held} acc vs base [95% CI] | n |", "|" + "---|" * 8]
+             f"Δ {held} acc vs base [interval] | n |", "|" + "---|" * 8]
     for row in summary:
         name = f"**{row['variant']}** (base)" if row["is_base"] else row["variant"]
         failed = f" ({row['n_failed']} failed)" if row["n_failed"] else ""
@@ -145,14 +150,16 @@ def _setup(meta: dict[str, Any]) -> str:
     if protocol["kind"] == "kfold":
         how = (f"{protocol['folds']}-fold stratified CV on the {data['n_train']} training "
                "images (a fresh model per fold; the test set is not touched). Pairs are "
-               "(seed, fold); folds of one seed share training data, so the intervals are "
-               "somewhat optimistic: prefer more --repeats to more folds")
+               "(seed, fold); folds of one seed share training data, so the intervals use the "
+               f"corrected t with n_test/n_train = 1/{protocol['folds'] - 1} "
+               "(Nadeau-Bengio; Bouckaert-Frank over seeds × folds)")
         varied = f"presets {', '.join(v['name'] for v in meta['variants'])}"
     else:
         how = (f"each run trains on {1 - protocol['validation_fraction']:.0%} of the "
                f"{data['n_train']} training images ({protocol['validation_fraction']:.0%} "
                f"held out for validation curves) and is tested once on the {data['n_test']} "
-               "test images")
+               "test images; the seeds are independent repeats, so the plain paired t "
+               "applies")
         values = ", ".join(v["value"] + (" (base)" if v["is_base"] else "")
                            for v in meta["variants"])
         varied = f"`{meta['field']}` ∈ {{{values}}}; every other field is fixed"
@@ -161,7 +168,7 @@ def _setup(meta: dict[str, Any]) -> str:
             f"seeds {', '.join(map(str, seeds))}, the same for every variant (paired: same "
             "split, initial weights and shuffling). Time = training time without the first "
             "epoch's warm-up, on "
-            f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Mean ± std over "
+            f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Tables: {SD_LABEL} over "
             "seeds" + (" and folds." if protocol["kind"] == "kfold" else ".")
             + (" With a single epoch the time cannot exclude the warm-up."
                if meta["epochs"] == 1 else ""))
@@ -207,6 +214,15 @@ def _refit(out: Path) -> list[str]:
             "with `export/model_card.json`."]
 
 
+def _marks(verdict: Verdict) -> str:
+    """The legend under the table: which test and level the ✔/✘ marks come from."""
+    method = (verdict.comparisons[0].interval.method if verdict.comparisons
+              else verdict.test.name)
+    return (f"Cells: {SD_LABEL}. Δ: mean paired difference to the base with its interval "
+            f"({method}; 95 % family-wise). ✔/✘: the interval excludes 0 (better/worse than "
+            "the base); no mark: inside the noise.")
+
+
 def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     """The study as markdown; `prefix` is prepended to figure paths (for `study all`)."""
     meta = read_study(out)
@@ -218,8 +234,7 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
                                                    if meta.get("lab_task") else "")
     anchor = f'<a id="study-{meta["study"]}"></a>'
     lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta), "",
-             *markdown_table(meta, summary), "", "✔/✘: 95% paired interval excludes 0 "
-             "(better/worse than the base); no mark: inside the noise.", "",
+             *markdown_table(meta, summary), "", _marks(verdict["accuracy"]), "",
              f"{hashes}# Verdict", "", *_answers(verdict), *_lab_note(meta)]
     lines += [line.replace("## ", hashes + "# ", 1) if line.startswith("## ") else line
               for line in _refit(out)]

@@ -1,9 +1,12 @@
-"""Verdicts that refuse to crown a winner inside the noise.
+"""Study verdicts: the words around `hpsearch.stats.rank`, the one rule for "best".
 
 Runs that share a seed (and fold) are pairs: they saw the same split, initial weights and
-shuffling, so the paired difference cancels most of the seed-to-seed noise. A variant is called
-better or worse than the base only when the 95 % paired interval excludes zero, and "best" only
-when the leader's lead over the runner-up does.
+shuffling, so the paired difference cancels most of the seed-to-seed noise. Which t-test pairs
+them depends on the protocol: one train/test run per seed gives independent pairs, so the plain
+paired t is exact; the architectures study's seeds × folds share training data, so it uses
+Bouckaert and Frank's corrected repeated k-fold t (Nadeau-Bengio with one seed). A variant is
+called better or worse than the base only when its Holm-adjusted interval excludes zero, and
+"best" only when the leader beats every other variant that way.
 """
 
 from __future__ import annotations
@@ -11,9 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from hpsearch.stats import Interval, paired_interval
+from hpsearch.stats import Interval, PairedTest, Ranking, compare, rank
 
 Scores = dict[str, dict[tuple[int, int], float]]  # variant -> (seed, fold) -> value
 LABELS = {"test_accuracy": "test accuracy", "test_loss": "test loss",
@@ -22,15 +23,24 @@ LABELS = {"test_accuracy": "test accuracy", "test_loss": "test loss",
           "steady_time_s": "training time"}
 
 
-def paired(scores: Scores, a: str, b: str) -> Interval:
-    """Interval of mean(a - b) over the pairs both variants finished."""
-    keys = sorted(set(scores.get(a, {})) & set(scores.get(b, {})))
-    return paired_interval([scores[a][k] for k in keys], [scores[b][k] for k in keys])
+def infer_test(scores: Scores) -> PairedTest:
+    """The test a study's keys imply: several folds -> corrected k-fold t, else plain t."""
+    keys = {k for per in scores.values() for k in per}
+    folds = len({fold for _, fold in keys})
+    seeds = len({seed for seed, _ in keys})
+    return PairedTest.kfold(folds, seeds) if folds > 1 else PairedTest.plain()
+
+
+def study_test(protocol: dict, seeds: int) -> PairedTest:
+    """The test for a study's `protocol` block (study.json) run over `seeds` seeds."""
+    if protocol.get("kind") == "kfold":
+        return PairedTest.kfold(int(protocol["folds"]), seeds)
+    return PairedTest.plain()
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One variant against the base on one metric."""
+    """One variant against the base on one metric (interval of variant - base)."""
 
     variant: str
     interval: Interval
@@ -50,50 +60,50 @@ class Verdict:
 
     metric: str
     reference: str
-    leader: str
-    runner_up: str | None
-    lead: Interval | None
+    ranking: Ranking
     comparisons: tuple[Comparison, ...]
     higher_is_better: bool
+    test: PairedTest
+
+    @property
+    def leader(self) -> str:
+        return self.ranking.leader if self.ranking.order else self.reference
+
+    @property
+    def runner_up(self) -> str | None:
+        return self.ranking.runner_up
+
+    @property
+    def lead(self) -> Interval | None:
+        """The leader's advantage over the runner-up (positive = leader better)."""
+        return self.ranking.lead
 
     @property
     def best(self) -> str | None:
-        """The leader, named only when its lead over the runner-up excludes zero."""
-        if self.runner_up is None:
-            return self.leader
-        return self.leader if self.lead is not None and self.lead.excludes_zero else None
+        """The leader, named only when its lead over every other variant excludes zero."""
+        return self.ranking.best if self.ranking.order else self.reference
 
     @property
     def what(self) -> str:
         return LABELS.get(self.metric, self.metric)
 
     def headline(self) -> str:
-        if self.runner_up is None or self.lead is None:
-            return f"only one variant ({self.leader})"
-        if self.lead.n < 2:
-            return (f"{self.leader} leads {self.runner_up} on {self.what} by "
-                    f"{self.lead.mean:+.4f} from a single pair of runs: no interval, no "
-                    "verdict; run --repeats 2 or more")
-        if self.best:
-            return (f"best on {self.what}: {self.leader}, ahead of the runner-up "
-                    f"{self.runner_up} by {self.lead} (95% paired interval over "
-                    f"{self.lead.n} pairs excludes 0)")
-        return (f"no clear winner on {self.what}: {self.leader} leads {self.runner_up} by "
-                f"{self.lead}, an interval that includes 0; the top variants are "
-                f"indistinguishable at this number of repeats ({self.lead.n} pairs)")
+        if not self.ranking.order:
+            return f"only one candidate: {self.reference}"
+        return self.ranking.headline(self.what, "repeats")
 
     def short(self) -> str:
         """One cell of the lab report's answers table."""
-        if self.runner_up is None or self.lead is None:
-            return self.leader
         lead = self.lead
+        if self.runner_up is None or lead is None:
+            return self.leader
         if lead.n < 2:
             return f"no verdict from one repeat ({self.leader} ahead of {self.runner_up})"
         span = f"{lead.mean:+.3f} [{lead.low:+.3f}, {lead.high:+.3f}]"
         if self.best:
-            return f"**{self.leader}** ({span} over {self.runner_up}, {lead.n} pairs)"
+            return f"**{self.leader}** ({span} over {self.runner_up}, {lead.n} pairs, {lead.test})"
         return (f"no clear winner ({self.leader} vs {self.runner_up}: {span}, "
-                f"{lead.n} pairs)")
+                f"{lead.n} pairs, {lead.test})")
 
     def against_base(self) -> str:
         groups: dict[str, list[str]] = {"better": [], "worse": [], "indistinguishable": []}
@@ -105,28 +115,40 @@ class Verdict:
         if groups["indistinguishable"]:
             parts.append(f"inside the noise of the base {self.reference}: "
                          f"{', '.join(groups['indistinguishable'])}")
-        return "; ".join(parts) if parts else "no other variants"
+        if not parts:
+            return "no other variants"
+        return "; ".join(parts) + f" ({self.comparisons[0].interval.method})"
 
     def text(self) -> str:
         return f"{self.headline()}. Versus the base: {self.against_base()}."
 
 
-def decide(scores: Scores, reference: str, metric: str, higher_is_better: bool = True) -> Verdict:
-    """Rank variants by mean, test the leader against the runner-up and each against the base."""
-    names = [n for n in scores if scores[n]]
-    if not names:
-        return Verdict(metric, reference, reference, None, None, (), higher_is_better)
-    sign = 1.0 if higher_is_better else -1.0
-    order = sorted(names, key=lambda n: -sign * float(np.mean(list(scores[n].values()))))
-    leader = order[0]
-    runner_up = order[1] if len(order) > 1 else None
-    lead = None
-    if runner_up is not None:
-        raw = paired(scores, leader, runner_up)
-        lead = raw if higher_is_better else Interval(-raw.mean, -raw.high, -raw.low, raw.n)
-    comparisons = tuple(Comparison(n, paired(scores, n, reference), higher_is_better)
-                        for n in scores if n != reference and reference in scores)
-    return Verdict(metric, reference, leader, runner_up, lead, comparisons, higher_is_better)
+def decide(scores: Scores, reference: str, metric: str, higher_is_better: bool = True,
+           test: PairedTest | None = None) -> Verdict:
+    """Rank variants and test the leader against the others and each variant against the base.
+
+    Args:
+        scores: variant -> (seed, fold) -> value, as `collect` returns.
+        reference: the base variant.
+        metric: the column judged (names the verdict).
+        higher_is_better: False for loss and time.
+        test: the paired test; default `infer_test(scores)` (several folds -> corrected).
+
+    Returns:
+        The Verdict; both families (vs the leader, vs the base) are Holm-adjusted.
+
+    Example:
+        >>> v = decide({"a": {(0, 0): 0.8, (1, 0): 0.81}, "b": {(0, 0): 0.7, (1, 0): 0.72}},
+        ...            "a", "test_accuracy")
+        >>> v.best, v.test.name
+        ('a', 'paired t')
+    """
+    test = test or infer_test(scores)
+    ranking = rank(scores, test, higher_is_better)
+    others = [n for n in scores if n != reference and reference in scores]
+    versus_base = compare({n: (scores[n], scores[reference]) for n in others}, test)
+    comparisons = tuple(Comparison(n, versus_base[n], higher_is_better) for n in others)
+    return Verdict(metric, reference, ranking, comparisons, higher_is_better, test)
 
 
 def collect(rows: list[dict], metric: str) -> Scores:

@@ -27,7 +27,12 @@ def test_cv_compares_presets_with_a_verdict(cli):
     payload = json.loads(out)
     assert [r["name"] for r in payload["results"]] == ["model1", "model3"]
     assert all(len(r["folds"]) == 2 for r in payload["results"])
-    assert "best:" in payload["verdict"] or "no clear winner" in payload["verdict"]
+    assert "best on" in payload["verdict"] or "no clear winner" in payload["verdict"]
+    assert "Nadeau-Bengio corrected t (2-fold)" in payload["verdict"]
+    assert payload["test"] == "Nadeau-Bengio corrected t (2-fold)"
+    assert set(payload["scores"]) == {"model1", "model3"}
+    (pair,) = payload["comparisons"]
+    assert {pair["a"], pair["b"]} == {"model1", "model3"} and pair["low"] <= pair["high"]
 
 
 def test_cv_table_is_human_readable(cli):

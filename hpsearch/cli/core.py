@@ -27,7 +27,7 @@ from hpsearch.cli.options import (
 from hpsearch.config import ModelConfig, resolve_config
 from hpsearch.errors import ConfigError, TrialFailed
 from hpsearch.progress import tracker
-from hpsearch.stats import best_verdict, fmt_pm
+from hpsearch.stats import SD_LABEL, PairedTest, fmt_pm, rank, sample_std
 
 console = Console()
 
@@ -128,7 +128,7 @@ def cv(
     candidates += [(path.stem, resolve_config(None, path, set_)) for path in config or []]
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
-    data = load_data(dataset, data_dir)
+    data = load_data(dataset, data_dir, folds)
     total = sum(cfg.epochs for _, cfg in candidates) * protocol.num_fits
     rows, failures = [], {}
     with tracker(total, "cross-validating", quiet or json_out) as bar:
@@ -140,15 +140,22 @@ def cv(
                 failures[name] = str(exc)
     if not rows:
         raise TrialFailed("every config failed: " + "; ".join(failures.values()))
-    scores = [[f.val_accuracy for f in result.folds] for _, result in rows]
-    verdict = best_verdict([name for name, _ in rows], scores)
+    scores = {name: [f.val_accuracy for f in result.folds] for name, result in rows}
+    test = PairedTest.kfold(folds)  # folds share training data: Nadeau-Bengio corrected t
+    ranking = rank(scores, test)
+    verdict = ranking.headline("validation accuracy", "folds")
     payload = {"dataset": data.name, "folds": folds, "seed": seed, "verdict": verdict,
-               "failed": failures,
-               "results": [{"name": name} | result.to_dict() for name, result in rows]}
+               "test": test.name, "std": "sample std (ddof 1)", "failed": failures,
+               "scores": scores, **ranking.to_dict(),
+               "results": [{"name": name} | result.to_dict()
+                           | {"std_val_accuracy": sample_std(scores[name]),
+                              "std_val_loss": sample_std([f.val_loss for f in result.folds])}
+                           for name, result in rows]}
 
     def render() -> None:
         table = Table(title=f"{folds}-fold CV on {data.summary()}")
-        for column in ("config", "val accuracy", "val loss", "best epoch", "fit time (s)"):
+        for column in ("config", f"val accuracy, {SD_LABEL}", f"val loss, {SD_LABEL}",
+                       "best epoch", "fit time (s)"):
             table.add_column(column)
         for name, result in rows:
             table.add_row(f"{name}: {result.config.describe()}",

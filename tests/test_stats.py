@@ -1,0 +1,155 @@
+"""hpsearch.stats against numbers worked out by hand (no TensorFlow).
+
+t quantiles are table values: t(0.975, 4) = 2.776445, t(0.975, 5) = 2.570582; with one degree
+of freedom t is Cauchy, so t(q, 1) = tan(pi (q - 1/2)) exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hpsearch.stats import (
+    PairedTest,
+    compare,
+    fmt_pm,
+    holm,
+    mean_std,
+    noise_note,
+    paired_interval,
+    rank,
+    sample_std,
+)
+
+T975_DF4, T975_DF5 = 2.776445, 2.570582
+FOLD_A = [0.81, 0.82, 0.83, 0.84, 0.85]  # minus 0.80: d = .01 .. .05, mean .03, s² = 2.5e-4
+WIDE_A = [0.80, 0.82, 0.83, 0.84, 0.86]  # minus 0.80: d = 0 .02 .03 .04 .06, mean .03, s² = 5e-4
+
+
+def test_sample_std_uses_ddof_one():
+    # deviations -.02, 0, .02: sum of squares 8e-4 / (3 - 1) = 4e-4 -> 0.02 (ddof 0: 0.01633)
+    assert sample_std([0.80, 0.82, 0.84]) == pytest.approx(0.02)
+    assert sample_std([0.8]) == 0.0 and math.isnan(sample_std([]))
+    assert mean_std([0.80, None, 0.84]) == pytest.approx((0.82, 0.0282843), abs=1e-6)
+    assert fmt_pm([0.80, 0.82, 0.84]) == "0.8200 ± 0.0200"
+
+
+def test_plain_paired_t_interval():
+    # se = sqrt(2.5e-4 / 5) = 0.0070711; half = 2.776445 * se = 0.0196324
+    iv = paired_interval(FOLD_A, [0.80] * 5)
+    assert (iv.mean, iv.low, iv.high) == pytest.approx((0.03, 0.0103676, 0.0496324), abs=1e-6)
+    assert iv.n == 5 and iv.test == "paired t" and iv.family == 1
+
+
+def test_nadeau_bengio_widens_a_single_kfold_run():
+    # k = 5: variance of the mean (1/5 + 1/4) * 2.5e-4 = 1.125e-4, se = 0.0106066,
+    # half = 2.776445 * se = 0.0294486; t = 0.03 / se = 2.828427 -> p = 0.047421 (df 4)
+    test = PairedTest.kfold(5)
+    assert test.ratio == 0.25 and test.name == "Nadeau-Bengio corrected t (5-fold)"
+    iv = paired_interval(FOLD_A, [0.80] * 5, test=test)
+    half = T975_DF4 * math.sqrt((1 / 5 + 1 / 4) * 2.5e-4)
+    assert (iv.low, iv.high) == pytest.approx((0.03 - half, 0.03 + half), abs=1e-6)
+    assert (iv.low, iv.high) == pytest.approx((0.0005514, 0.0594486), abs=1e-6)
+    assert iv.p == pytest.approx(0.047421, abs=1e-5)
+
+
+def test_the_correction_can_turn_a_clear_lead_into_noise():
+    # s² = 5e-4: plain se = 0.01, half 0.027764 (excludes 0); corrected se = 0.015,
+    # half 0.041647 -> [-0.011647, 0.071647] (includes 0)
+    plain = paired_interval(WIDE_A, [0.80] * 5)
+    corrected = paired_interval(WIDE_A, [0.80] * 5, test=PairedTest.kfold(5))
+    assert plain.excludes_zero and (plain.low, plain.high) == pytest.approx(
+        (0.002236, 0.057764), abs=1e-6)
+    assert not corrected.excludes_zero
+    assert (corrected.low, corrected.high) == pytest.approx((-0.011647, 0.071647), abs=1e-6)
+
+
+def test_bouckaert_frank_repeated_kfold_uses_j_equal_r_times_k():
+    # 2 seeds x 3 folds: J = 6, d = .01 .02 .03 twice, mean .02, s² = 4e-4 / 5 = 8e-5,
+    # variance (1/6 + 1/2) * 8e-5 = 5.3333e-5, se = 0.0073030, half = 2.570582 * se = 0.0187729
+    test = PairedTest.kfold(3, repeats=2)
+    assert test.ratio == 0.5 and test.name.startswith("Bouckaert-Frank")
+    a = {(s, f): 0.80 + 0.01 * (f + 1) for s in range(2) for f in range(3)}
+    b = {(s, f): 0.80 for s in range(2) for f in range(3)}
+    (iv,) = compare({"x": (a, b)}, test).values()
+    assert iv.n == 6 and (iv.mean, iv.low, iv.high) == pytest.approx(
+        (0.02, 0.0012271, 0.0387729), abs=1e-6)
+
+
+def test_one_pair_has_no_interval_and_equal_differences_are_certain():
+    one = paired_interval([0.9], [0.8])
+    assert one.n == 1 and math.isinf(one.low) and not one.excludes_zero
+    same = paired_interval([0.9, 0.8], [0.8, 0.7])
+    assert (same.low, same.high, same.p) == pytest.approx((0.1, 0.1, 0.0))
+
+
+def test_holm_adjusted_p_values():
+    # sorted .01, .03, .04 -> 3 * .01, 2 * .03, max(.06, .04)
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.005, 0.02, 0.5]) == pytest.approx([0.015, 0.04, 0.5])
+    assert holm([0.7]) == [0.7]
+
+
+def test_holm_intervals_follow_the_step_down_levels():
+    # plain t, 5 pairs: WIDE_A - 0.80 has t = 3 (p = 0.039942); FOLD_A - 0.80 has t = 4.2426
+    # (p = 0.013236 < .05/2): step 1 at 97.5 %, step 2 at 95 % -> both reject
+    out = compare({"wide": (WIDE_A, [0.80] * 5), "fold": (FOLD_A, [0.80] * 5)})
+    assert out["fold"].confidence == pytest.approx(0.975)
+    assert out["wide"].confidence == pytest.approx(0.95)
+    assert out["wide"].p == pytest.approx(0.039942, abs=1e-6)
+    assert out["wide"].p_holm == pytest.approx(0.039942, abs=1e-6)
+    assert out["fold"].p_holm == pytest.approx(2 * 0.013236, abs=1e-5)
+    assert out["wide"].excludes_zero and out["fold"].excludes_zero
+    assert out["wide"].method == "paired t, Holm over 2 comparisons"
+
+
+def test_a_third_candidate_can_withhold_the_verdict():
+    # a - b: t = 3.0 (p = 0.039942); a - c: d + .001, t = 3.1 (p = 0.036221). Alone, b is beaten
+    # at 5 %; with c, Holm's first step needs p < .025 and both fail.
+    a, b = WIDE_A, [0.80] * 5
+    c = [0.799] * 5
+    assert rank({"a": a, "b": b}).best == "a"
+    three = rank({"a": a, "b": b, "c": c})
+    assert three.order == ("a", "b", "c") and three.best is None
+    assert three.versus["c"].p_holm == pytest.approx(2 * 0.036221, abs=1e-5)
+    assert three.versus["b"].p_holm == pytest.approx(2 * 0.036221, abs=1e-5)  # monotone
+    assert three.versus["b"].confidence == pytest.approx(0.975)
+    headline = three.headline("validation accuracy")
+    assert headline.startswith("no clear winner on validation accuracy: a leads b by +0.0300")
+    assert "97.5% interval that includes 0 (paired t, Holm over 2 comparisons)" in headline
+
+
+def test_rank_orients_lower_is_better_as_the_leaders_advantage():
+    ranking = rank({"slow": [2.0, 2.1, 1.9], "fast": [1.0, 1.1, 0.9]}, higher_is_better=False)
+    assert ranking.best == "fast" and ranking.lead.mean == pytest.approx(1.0)
+    assert ranking.lead.low == pytest.approx(1.0)  # every pair differs by exactly 1.0
+
+
+def test_cv_headline_and_json_name_the_corrected_test():
+    ranking = rank({"m1": WIDE_A, "m2": [0.80] * 5}, PairedTest.kfold(5))
+    assert ranking.best is None
+    assert ranking.headline("validation accuracy", "folds") == (
+        "no clear winner on validation accuracy: m1 leads m2 by +0.0300 [-0.0116, +0.0716], "
+        "a 95% interval that includes 0 (Nadeau-Bengio corrected t (5-fold)); the top "
+        "candidates are indistinguishable at this number of folds (5 pairs)")
+    (pair,) = ranking.to_dict()["comparisons"]
+    assert pair["a"] == "m1" and pair["b"] == "m2"
+    assert (pair["mean"], pair["low"], pair["high"]) == pytest.approx(
+        (0.03, -0.011647, 0.071647), abs=1e-6)
+    assert pair["test"] == "Nadeau-Bengio corrected t (5-fold)"
+    assert rank({"only": [0.8, 0.9]}).headline("x") == "only one candidate: only"
+
+
+def test_noise_note_for_a_two_fold_top_k():
+    # 2 folds: variance (1/2 + 1) s², df 1. 00 - 02 = .40, .39: s² = 5e-5, se = 0.0086603,
+    # t = 45.61 -> p = 0.01396 < .025: rejected at 97.5 %, where t(0.9875, 1) = tan(0.4875 pi)
+    # = 25.452 -> half 0.22042. 00 - 01 = .01, 0: t = 0.577, p = 0.667: inside the noise.
+    scores = {"00": [0.90, 0.91], "01": [0.89, 0.91], "02": [0.50, 0.52]}
+    assert noise_note(scores, folds=2) == (
+        "Within the noise of the best (trial 00): 01; clearly behind: 02 "
+        "(Nadeau-Bengio corrected t (2-fold), Holm over 2 comparisons, 95% family-wise).")
+    behind = rank(scores, PairedTest.kfold(2)).versus["02"]
+    half = math.tan(math.pi * 0.4875) * math.sqrt(1.5 * 5e-5)
+    assert (behind.low, behind.high) == pytest.approx((0.395 - half, 0.395 + half), abs=1e-6)
+    assert noise_note({"00": [0.9, 0.9]}, folds=2) == ""

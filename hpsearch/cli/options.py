@@ -31,11 +31,27 @@ Sets = Annotated[list[str] | None, typer.Option(
 Folds = Annotated[int, typer.Option("--folds", "-k", help="Number of stratified CV folds.")]
 
 
-def load_data(dataset: str, data_dir: Path | None) -> Any:
-    """Load the data set; the import is deferred so `--help` never imports numpy-heavy code."""
-    from hpsearch.data import load_dataset
+def load_data(dataset: str, data_dir: Path | None, folds: int | None = None) -> Any:
+    """Load the data set (and, with `folds`, check every class can fill them); a data warning
+    becomes one `warning:` line on stderr. The import is deferred so `--help` never imports
+    numpy-heavy code."""
+    import warnings
 
-    return load_dataset(dataset, data_dir)
+    from hpsearch.data import load_dataset
+    from hpsearch.errors import DataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        data = load_dataset(dataset, data_dir)
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    if folds is not None:
+        data.check_folds(folds)
+    return data
 
 
 def emit(payload: dict[str, Any], as_json: bool, render: Callable[[], None]) -> None:

@@ -215,7 +215,8 @@ def study(
     if dry_run:
         _dry_run(jobs, dataset, data_dir, json_out)
         return
-    data = load_data(dataset, data_dir)
+    kfold = [job.folds for job in jobs if job.plan.study.is_kfold]
+    data = load_data(dataset, data_dir, max(kfold) if kfold else None)
     _check_dirs(name, jobs, out, data, resume, overwrite)
     digests = []
     with tracker(_pending_epochs(jobs), f"study {name}", quiet or json_out) as bar:

@@ -99,7 +99,7 @@ def tune(
         return
     project = Project(directory)
     project.check(meta, resume, overwrite)  # refuse early, before loading any data
-    data = load_data(dataset, data_dir)
+    data = load_data(dataset, data_dir, folds)
     meta = project.open(meta, resume, overwrite)
     if workers:
         from hpsearch.distributed import run_distributed

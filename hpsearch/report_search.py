@@ -23,6 +23,7 @@ from hpsearch.report_search_plots import (
     params_plot,
 )
 from hpsearch.report_trials import Search, Trial, load_search
+from hpsearch.stats import top_k_note
 
 TOP_CSV, TRIALS_CSV, BUDGET_CSV = "report_top.csv", "report_trials.csv", "report_budget.csv"
 FIGURES = {"history": "report_history.png", "params": "report_params.png",
@@ -193,7 +194,8 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
         if key not in figures:
             (directory / name).unlink(missing_ok=True)
     tables = [directory / TOP_CSV, directory / TRIALS_CSV, directory / BUDGET_CSV]
-    atomic_write_text(tables[0], _csv(_table_rows(top, search.folds)))
+    top_rows = _table_rows(top, search.folds)
+    atomic_write_text(tables[0], _csv(top_rows))
     atomic_write_text(tables[1], _csv(_table_rows(search.trials, search.folds)))
     atomic_write_text(tables[2], _csv([{"key": k, "value": v} for k, v in b.items()]))
 
@@ -203,6 +205,8 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
         lines += [*top_table(top, search.folds), "", "Mean ± std over the folds a trial ran "
                   "(std with ddof=0, as scikit-learn's `cv_results_`); a pruned trial's mean "
                   "covers only its folds. Ranked: completed trials by mean, then pruned ones."]
+        note = top_k_note(top_rows)  # paired by fold: every trial sees the same folds
+        lines += ["", note] if note else []
     else:
         lines.append("No trial has a score yet.")
     lines += ["", f"Tables: [{TOP_CSV}]({TOP_CSV}), [{TRIALS_CSV}]({TRIALS_CSV}) (every trial),"

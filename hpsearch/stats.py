@@ -355,9 +355,46 @@ def noise_note(scores: Mapping[str, Paired], folds: int, label: str = "trial") -
     ranking = rank(scores, PairedTest.kfold(folds))
     inside = [n for n in ranking.order[1:] if not ranking.versus[n].excludes_zero]
     behind = [n for n in ranking.order[1:] if ranking.versus[n].excludes_zero]
-    method = next(iter(ranking.versus.values())).method
+    first = next(iter(ranking.versus.values()))
+    level = "95% family-wise" if first.family > 1 else "95%"
     parts = [f"Within the noise of the best ({label} {ranking.leader}): "
              + (", ".join(inside) if inside else "none")]
     if behind:
         parts.append(f"clearly behind: {', '.join(behind)}")
-    return "; ".join(parts) + f" ({method}, 95% family-wise)."
+    return "; ".join(parts) + f" ({first.method}, {level})."
+
+
+def top_k_note(rows: Sequence[Mapping[str, object]], metric: str = "val_accuracy") -> str:
+    """`noise_note` for a top-k table in scikit-learn `cv_results_` style.
+
+    Both the tune command and the search report hold rows with `trial_id`, `status` and
+    `split{i}_{metric}` columns; only completed (`ok`) trials are compared, pruned ones have
+    not run every fold.
+
+    Args:
+        rows: the table's rows, best first.
+        metric: the per-fold column family to compare.
+
+    Returns:
+        The note, or "" when fewer than two completed trials have all folds.
+
+    Example:
+        >>> top_k_note([{"trial_id": "00", "status": "ok", "split0_val_accuracy": 0.9,
+        ...              "split1_val_accuracy": 0.91},
+        ...             {"trial_id": "01", "status": "ok", "split0_val_accuracy": 0.89,
+        ...              "split1_val_accuracy": 0.91}])[:44]
+        'Within the noise of the best (trial 00): 01 '
+    """
+    prefix, suffix = "split", f"_{metric}"
+    scores: dict[str, dict[int, float]] = {}
+    for row in rows:
+        if row.get("status") != "ok":
+            continue
+        scores[str(row["trial_id"])] = {
+            int(key[len(prefix):-len(suffix)]): float(value)  # type: ignore[arg-type]
+            for key, value in row.items()
+            if key.startswith(prefix) and key.endswith(suffix)
+            and key[len(prefix):-len(suffix)].isdigit() and value not in (None, "")}
+    folds = max((len(s) for s in scores.values()), default=0)
+    complete = {name: s for name, s in scores.items() if len(s) == folds}
+    return noise_note(complete, folds)

@@ -20,6 +20,7 @@ from hpsearch.stats import (
     paired_interval,
     rank,
     sample_std,
+    top_k_note,
 )
 
 T975_DF4, T975_DF5 = 2.776445, 2.570582
@@ -153,3 +154,16 @@ def test_noise_note_for_a_two_fold_top_k():
     half = math.tan(math.pi * 0.4875) * math.sqrt(1.5 * 5e-5)
     assert (behind.low, behind.high) == pytest.approx((0.395 - half, 0.395 + half), abs=1e-6)
     assert noise_note({"00": [0.9, 0.9]}, folds=2) == ""
+
+
+def test_top_k_note_reads_cv_results_rows_and_skips_pruned_trials():
+    # the tune table's rows: 00 - 01 = .01, .00 (inside); 02 is pruned (one fold): not compared
+    rows = [{"trial_id": "00", "status": "ok", "split0_val_accuracy": 0.90,
+             "split1_val_accuracy": 0.91, "split0_val_loss": 0.3},
+            {"trial_id": "01", "status": "ok", "split0_val_accuracy": 0.89,
+             "split1_val_accuracy": 0.91},
+            {"trial_id": "02", "status": "pruned", "split0_val_accuracy": 0.40,
+             "split1_val_accuracy": None}]
+    assert top_k_note(rows) == ("Within the noise of the best (trial 00): 01 "
+                                "(Nadeau-Bengio corrected t (2-fold), 95%).")
+    assert top_k_note(rows[:1]) == ""

@@ -14,6 +14,7 @@ from hpsearch.cli import app
 from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt, load_data
 from hpsearch.config import ModelConfig
 from hpsearch.errors import ConfigError
+from hpsearch.stats import top_k_note
 
 console = Console()
 DEFAULT_DIR = Path("tune-project")
@@ -182,8 +183,9 @@ def _report(project: Any, rows: list[dict], dataset: str, data_dir: Path | None,
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "pruned", "failed",
                                                                 "running")}
     command = export_command(project.dir, dataset, data_dir)
+    note = top_k_note(ranked[:5])  # Nadeau-Bengio corrected t by fold, Holm over the top 5
     payload = {"directory": str(project.dir), "counts": counts, "top": ranked[:5],
-               "export_command": command}
+               "noise": note, "export_command": command}
 
     def render() -> None:
         table = Table(title=f"top {min(5, len(ranked))} of {len(rows)} trials in {project.dir}")
@@ -195,6 +197,8 @@ def _report(project: Any, rows: list[dict], dataset: str, data_dir: Path | None,
                           f"{fmt(row['mean_val_accuracy'])} ± {fmt(row['std_val_accuracy'])}",
                           str(row["n_folds_done"]), row["status"], row["describe"])
         console.print(table)
+        if note:
+            console.print(note)
         console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
         for row in rows:
             if row["status"] == "failed":

@@ -295,6 +295,27 @@ def task6(
     _report_sweep(base, TASK6_CONFIGS, seeds, epochs, out, json_out, quiet, explain=True)
 
 
+@app.command()
+@_guarded
+def serve(
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind; anything but 127.0.0.1 is "
+                                      "reachable by others (no authentication).")
+                    ] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the "
+                                               "default browser.")] = False,
+) -> None:
+    """Serve the live Playground page (the site's controls on this exact engine).
+
+    Paste a playground.tensorflow.org hash after the URL to replay the site's run.
+    Example: hpsearch playground serve --open
+    """
+    from hpsearch.web import serve_playground  # the server loads only when asked for
+
+    serve_playground(host, port, open_browser)
+
+
 def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) -> None:
     from .sweep import TASK6_EXPLANATION, TASK6_LAB, format_table, run_sweep
 

@@ -53,7 +53,8 @@ def _when(text: str) -> datetime | None:
 
 def budget(search: Search) -> dict[str, Any]:
     """What the search has spent so far, as a flat dict (also written as report_budget.csv)."""
-    counts = {s: len(search.by_status(s)) for s in ("ok", "pruned", "failed", "running")}
+    counts = {s: len(search.by_status(s)) for s in ("ok", "pruned", "failed", "running",
+                                                     "damaged")}
     planned = search.meta.get("max_trials")
     folds_done = sum(len(t.folds) for t in search.trials)
     starts = [d for t in search.trials if (d := _when(t.started))]
@@ -61,7 +62,8 @@ def budget(search: Search) -> dict[str, Any]:
     span = (max(ends + starts) - min(starts)).total_seconds() if starts else None
     return {"trials_started": len(search.trials), "trials_planned": planned,
             "completed": counts["ok"], "pruned": counts["pruned"], "failed": counts["failed"],
-            "running_or_interrupted": counts["running"], "folds_per_trial": search.folds,
+            "running_or_interrupted": counts["running"], "damaged": counts["damaged"],
+            "folds_per_trial": search.folds,
             "folds_done": folds_done,
             "folds_planned": planned * search.folds if planned and search.folds else None,
             "epochs_done": sum(t.epochs for t in search.trials),
@@ -157,7 +159,8 @@ def _budget_lines(b: dict[str, Any], search: Search) -> list[str]:
     lines = [f"- **Trials:** {b['trials_started']} started{planned}: {b['completed']} "
              f"completed, {b['pruned']} pruned, {b['failed']} failed"
              + (f", {b['running_or_interrupted']} running or interrupted"
-                if b["running_or_interrupted"] else ""),
+                if b["running_or_interrupted"] else "")
+             + (f", **{b['damaged']} damaged** (see Notes)" if b["damaged"] else ""),
              f"- **Folds:** {b['folds_done']} fitted{folds} ({b['folds_per_trial']}-fold CV "
              f"per trial; pruning stops a trial after a fold)",
              f"- **Epochs:** {b['epochs_done']} trained in all",
@@ -182,7 +185,7 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
     b = budget(search)
     ranked = search.ranked()
     top = ranked[:top_k]
-    best = next((t for t in ranked if t.status == "ok"), None)
+    best = next((t for t in ranked if t.status in ("ok", "damaged")), None)
     figures = {key: fn for key, fn in (
         ("history", history_plot(search, directory / FIGURES["history"])),
         ("params", params_plot(search, directory / FIGURES["params"])),
@@ -211,7 +214,12 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
         lines.append("No trial has a score yet.")
     lines += ["", f"Tables: [{TOP_CSV}]({TOP_CSV}), [{TRIALS_CSV}]({TRIALS_CSV}) (every trial),"
               f" [{BUDGET_CSV}]({BUDGET_CSV}).", "", "## Export the best", ""]
-    if best is not None:
+    if best is not None and best.status == "damaged":
+        lines += [f"The best trial by the results table, **{best.trial_id}** ({_f(best.mean)}), "
+                  f"is damaged: {best.reason}. `hpsearch export --from` refuses until "
+                  "`hpsearch tune ... --resume` repairs it (or pass `--skip-damaged` to export "
+                  "the best intact trial)."]
+    elif best is not None:
         lines += [f"Best completed trial: **{best.trial_id}**, CV val accuracy "
                   f"{_f(best.mean)} ± {_f(best.std)} ({best.describe}). Refit it on all "
                   "training data, test once and save:", "", "```", export_command(search),
@@ -231,6 +239,8 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
         lines += ["", "## Notes", "", *(f"- {n}" for n in search.notes)]
     summary = (f"{b['trials_started']} trials ({b['completed']} completed, {b['pruned']} "
                f"pruned, {b['failed']} failed); best "
-               + (f"trial {best.trial_id} {_f(best.mean)} ± {_f(best.std)}" if best else "none"))
+               + (f"trial {best.trial_id} {_f(best.mean)} ± {_f(best.std)}" if best else "none")
+               + (f" (damaged: {b['damaged']} trial(s), see the report's notes)"
+                  if b["damaged"] else ""))
     return SearchMarkdown(f"hpsearch report: {directory}", "\n".join(lines) + "\n",
                           list(figures.values()), tables, summary)

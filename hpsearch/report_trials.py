@@ -1,25 +1,22 @@
-"""Read a tune project for reporting, tolerating a search that is running or was killed.
+"""A tune project as the report sees it, tolerating a search that is running or was killed.
 
-The tune side writes one `trials/trial_<id>.json` per trial (rewritten after every fold) and
-rebuilds `results.json`/`results.csv` from them when a trial ends. While a search runs, the
-trial files are the freshest truth, so we read those first and fall back to results.json, then
-results.csv (e.g. a copied-out table). Every field may be missing: a report of half a search
-is still a report, never a traceback.
+The files are read by `hpsearch.trials` (the one reader and writer of tune projects): trial
+records first (the freshest truth while a search runs), else the results table (e.g. a
+copied-out results.csv). A damaged record is shown as a `damaged` trial with what the table
+still says about it, never silently left out; a report of half a search is still a report.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_FILE, TRIALS_DIR = "project.json", "trials"
-RESULTS_JSON, RESULTS_CSV = "results.json", "results.csv"
-PROJECT_KIND = "hpsearch-tune"
+from hpsearch.fileio import read_json
+from hpsearch.trials import PROJECT_FILE, PROJECT_KIND, TRIALS_DIR, Project, meta_problem
+from hpsearch.tune_results import RESULTS_JSON, max_split, read_results, record_from_row
 
 
 @dataclass
@@ -94,39 +91,14 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def is_search(directory: Path) -> bool:
     """A tune project by its files: project.json of kind hpsearch-tune, trial files or tables."""
-    meta = _read_json(directory / PROJECT_FILE)
-    if isinstance(meta, dict) and meta.get("kind") == PROJECT_KIND:
+    meta, problem = read_json(directory / PROJECT_FILE)
+    if not problem and isinstance(meta, dict) and meta.get("kind") == PROJECT_KIND:
         return True
     if any((directory / TRIALS_DIR).glob("trial_*.json")):
         return True
-    results = _read_json(directory / RESULTS_JSON)
-    if isinstance(results, dict) and isinstance(results.get("trials"), list):
-        return True
-    try:
-        with (directory / RESULTS_CSV).open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-    except OSError:
-        return False
-    return "trial_id" in header and "mean_val_accuracy" in header
-
-
-def _trial(data: dict[str, Any]) -> Trial:
-    known = {k: data[k] for k in Trial.__dataclass_fields__ if k in data and data[k] is not None}
-    known["trial_id"] = str(data.get("trial_id", "?"))
-    known["folds"] = [f for f in data.get("folds") or [] if isinstance(f, dict)]
-    known.pop("rank", None)
-    trial = Trial(**known)
-    trial.describe = trial.describe or describe(trial.config)
-    return trial
+    return bool(read_results(directory)[1])
 
 
 def describe(config: dict[str, Any]) -> str:
@@ -141,98 +113,56 @@ def describe(config: dict[str, Any]) -> str:
         return ""
 
 
-def _from_row(row: dict[str, Any], folds: int) -> Trial:
-    """A results.json/csv row (scikit-learn `cv_results_` shape) back into a Trial."""
-    fold_rows = []
-    for i in range(folds):
-        if not _finite(row.get(f"split{i}_val_accuracy")):
-            continue
-        fold_rows.append({"fold": i, "val_accuracy": row[f"split{i}_val_accuracy"],
-                          "val_loss": row.get(f"split{i}_val_loss"),
-                          "best_epoch": row.get(f"split{i}_best_epoch"),
-                          "epochs_run": row.get("mean_epochs_run")})
-    params = row.get("params") or {k[6:]: v for k, v in row.items()
-                                   if k.startswith("param_") and v not in (None, "")}
-    config = row.get("config") or {}
-    if isinstance(config, str):
-        config = _read_json_text(config)
-    return Trial(str(row.get("trial_id", "?")), str(row.get("status") or "unknown"),
-                 str(row.get("reason") or ""), params, config, str(row.get("describe") or ""),
-                 fold_rows, str(row.get("started") or ""), str(row.get("finished") or ""),
-                 float(row.get("total_time") or 0.0), str(row.get("worker") or ""))
-
-
-def _read_json_text(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _number(text: str) -> Any:
-    """CSV cells back to numbers where they are numbers."""
-    if text == "":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _csv_rows(path: Path) -> list[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [{k: (v if k in ("trial_id", "config", "describe", "reason") else _number(v))
-                 for k, v in row.items() if k} for row in csv.DictReader(handle)]
+def _trial(data: dict[str, Any]) -> Trial:
+    """A trial record (as written by `trials.TrialRecord`) as the report's Trial."""
+    known = {k: data[k] for k in Trial.__dataclass_fields__ if k in data and data[k] is not None}
+    known["trial_id"] = str(data.get("trial_id", "?"))
+    known["folds"] = [f for f in data.get("folds") or [] if isinstance(f, dict)]
+    known.pop("rank", None)
+    trial = Trial(**known)
+    trial.describe = trial.describe or describe(trial.config)
+    return trial
 
 
 def _rank(trials: list[Trial]) -> None:
-    """Same order as `trials.results_rows`: completed by mean score, then pruned ones."""
-    scored = [t for t in trials if t.status in ("ok", "pruned") and t.mean is not None]
-    scored.sort(key=lambda t: (t.status != "ok", -(t.mean or 0.0)))
+    """Same order as `tune_results.rank_rows`: completed by mean score, then pruned ones. A
+    damaged trial ranks by what the table still says it scored, so the best is never silently
+    the runner-up."""
+    scored = [t for t in trials if t.status in ("ok", "pruned", "damaged") and t.mean is not None]
+    scored.sort(key=lambda t: (t.status == "pruned", -(t.mean or 0.0)))
     for rank, trial in enumerate(scored, start=1):
         trial.rank = rank
 
 
 def load_search(directory: Path) -> Search:
     """Everything the report needs from a tune project, from the freshest files available."""
+    project = Project(directory)
     notes: list[str] = []
-    meta = _read_json(directory / PROJECT_FILE)
-    if not isinstance(meta, dict):
-        notes.append(f"{PROJECT_FILE} is missing or unreadable: settings are unknown")
-        meta = {}
-    results = _read_json(directory / RESULTS_JSON)
-    results = results if isinstance(results, dict) else {}
-    meta = (results.get("project") or {}) | meta if isinstance(results.get("project"), dict) \
-        else meta
-    trials: list[Trial] = []
-    paths = sorted((directory / TRIALS_DIR).glob("trial_*.json"))
+    meta, problem = read_json(project.meta_path)
+    if problem or meta_problem(meta):
+        copy = project.meta_copy()
+        notes.append(f"{PROJECT_FILE} is {problem or meta_problem(meta)}: " + (
+            f"settings come from {RESULTS_JSON}" if copy else "settings are unknown"))
+        meta = copy or {}
+    scan = project.scan()
+    folds = int(meta.get("folds") or 0)
     source = f"{TRIALS_DIR}/"
-    for path in paths:
-        data = _read_json(path)
-        if isinstance(data, dict):
-            trials.append(_trial(data))
-        else:
-            notes.append(f"{path.name} could not be read (being written?) and is left out")
-    folds = int(meta.get("folds") or results.get("folds") or 0)
-    if not paths and results.get("trials"):
-        source = RESULTS_JSON
-        folds = folds or _max_split(results["trials"][0])
-        trials = [_from_row(r, folds) for r in results["trials"] if isinstance(r, dict)]
-    elif not paths and (directory / RESULTS_CSV).is_file():
-        source = RESULTS_CSV
-        rows = _csv_rows(directory / RESULTS_CSV)
-        folds = folds or (_max_split(rows[0]) if rows else 0)
-        trials = [_from_row(r, folds) for r in rows]
+    trials = [_trial(asdict(r)) for r in scan.records]
+    for damage in scan.damaged:
+        folds = folds or max_split(damage.row or {})
+        trial = _trial(record_from_row(damage.row, folds) if damage.row
+                       else {"trial_id": damage.key})
+        trial.status, trial.reason = "damaged", damage.line()
+        trials.append(trial)
+        notes.append(f"damaged: {damage.line()} (repair: `hpsearch tune ... --resume`)")
+    notes += [f"damaged: {t.line()} (rebuilt from {TRIALS_DIR}/ by `hpsearch tune ... "
+              "--resume`)" for t in scan.tables]
+    if not scan.records and not scan.damaged and scan.rows:  # a copied-out table alone
+        source = scan.source
+        folds = folds or max_split(scan.rows[0])
+        trials = [_trial(record_from_row(r, folds)) for r in scan.rows]
     folds = folds or max((int(f.get("fold", 0)) + 1 for t in trials for f in t.folds),
                          default=0)
     trials.sort(key=lambda t: t.sort_key)
     _rank(trials)
     return Search(directory, meta, folds, trials, source, notes)
-
-
-def _max_split(row: dict[str, Any]) -> int:
-    found = [int(m[1]) for k in row if (m := re.match(r"split(\d+)_val_accuracy$", k))]
-    return max(found) + 1 if found else 0

@@ -3,13 +3,15 @@
 Every trial writes its own `trials/trial_<id>.json` (atomically, after each fold), and
 `results.csv`/`results.json` are rebuilt from those records. The table is therefore a pure
 function of files on disk: a killed run, a resumed run and several workers all agree on it.
+
+Every file here is untrusted when read back (a disk that filled up, a copy over a shared file
+system): `scan` names each damaged file with what another file still says about it, and never
+lets a damaged record silently drop out of a result. This module is the only reader of tune
+projects; reports and `export --from` go through it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -19,15 +21,26 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.errors import ProjectError
-from hpsearch.fileio import atomic_write_json, atomic_write_text
+from hpsearch.errors import DamagedFile, ProjectError
+from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
+from hpsearch.tune_results import (
+    RESULTS_CSV,
+    RESULTS_JSON,
+    STATUSES,
+    describe_row,
+    rank_rows,
+    read_results,
+    record_from_row,
+    results_rows,
+    rows_to_csv,
+    trial_order,
+)
 
 PROJECT_FILE = "project.json"
 PROJECT_KIND = "hpsearch-tune"
 TRIALS_DIR = "trials"
 KT_DIR = "kt"  # Keras Tuner's own oracle/trial state lives under DIR/kt
-RESULTS_CSV, RESULTS_JSON = "results.csv", "results.json"
-STATUSES = ("ok", "pruned", "failed", "running")
+LOCK_FILE = ".hpsearch.lock"  # hpsearch.locks: which live process uses the directory
 # Settings that must match to resume: anything that changes what a score means.
 IDENTITY_KEYS = ("fingerprint", "tuner", "folds", "dataset", "seed", "prune")
 
@@ -53,7 +66,7 @@ class TrialRecord:
     epochs_budget: int = 0
 
     def scores(self, key: str = "val_accuracy") -> list[float]:
-        return [f[key] for f in self.folds if f.get(key) is not None]
+        return [f[key] for f in self.folds if isinstance(f.get(key), int | float)]
 
     @property
     def mean(self) -> float:
@@ -84,6 +97,8 @@ class Project:
 
     def __init__(self, directory: str | Path) -> None:
         self.dir = Path(directory)
+        self.meta: dict[str, Any] | None = None  # in force once opened (kept in results.json)
+        self.notes: list[str] = []  # what `repair` did on --resume, for the CLI to print
 
     # ------------------------------------------------------------ identity
     @property
@@ -94,26 +109,51 @@ class Project:
     def trials_dir(self) -> Path:
         return self.dir / TRIALS_DIR
 
-    def read_meta(self) -> dict[str, Any]:
+    def read_meta(self, use_copy: bool = False) -> dict[str, Any]:
+        """project.json, validated. A damaged one is refused, naming what results.json still
+        holds; with `use_copy` (resume) that copy is returned instead (`repair` writes it)."""
         if not self.dir.is_dir():
             raise ProjectError(f"{self.dir} does not exist; pass the --directory of a "
                                "`hpsearch tune` run")
-        try:
-            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            raise ProjectError(f"{self.dir} is not an hpsearch tune project (no readable "
-                               f"{PROJECT_FILE}); pass the --directory of a `hpsearch tune` "
-                               "run") from None
-        if not isinstance(meta, dict) or meta.get("kind") != PROJECT_KIND:
-            raise ProjectError(f"{self.dir} is not an hpsearch tune project ({PROJECT_FILE} "
-                               "was not written by `hpsearch tune`)")
-        return meta
+        meta, problem = read_json(self.meta_path)
+        if not problem:
+            problem = meta_problem(meta, PROJECT_KIND)
+        if not problem:
+            return meta
+        foreign = isinstance(meta, dict) and isinstance(meta.get("kind"), str) \
+            and meta["kind"] != PROJECT_KIND
+        if foreign or not self._has_tune_files():
+            what = ("was not written by `hpsearch tune`" if meta is not None
+                    else f"no readable {PROJECT_FILE}")
+            raise ProjectError(f"{self.dir} is not an hpsearch tune project ({what}); pass the "
+                               "--directory of a `hpsearch tune` run")
+        copy = self.meta_copy()
+        if copy is not None and use_copy:
+            return copy
+        if copy is not None:
+            raise DamagedFile(f"{self.meta_path}: {problem}; {RESULTS_JSON} still holds its "
+                              f"settings (tuner {copy.get('tuner')}, {copy.get('folds')} folds,"
+                              f" dataset {copy.get('dataset')}): run the same `hpsearch tune` "
+                              "command with --resume to repair it", self.meta_path)
+        raise DamagedFile(f"{self.meta_path}: {problem}, and no other file holds the search's "
+                          "settings; restore it from a backup, or start again with --overwrite",
+                          self.meta_path)
+
+    def _has_tune_files(self) -> bool:
+        return any(self.trials_dir.glob("trial_*.json")) or (self.dir / KT_DIR).is_dir() \
+            or bool(read_results(self.dir)[1])
+
+    def meta_copy(self) -> dict[str, Any] | None:
+        """The settings results.json keeps beside its rows (written with every table)."""
+        results, problem = read_json(self.dir / RESULTS_JSON)
+        copy = results.get("project") if not problem and isinstance(results, dict) else None
+        return copy if not meta_problem(copy, PROJECT_KIND) else None
 
     def check(self, meta: dict[str, Any], resume: bool, overwrite: bool) -> dict[str, Any] | None:
         """Refuse what `open` would refuse, writing nothing. Returns the old metadata."""
         if resume and overwrite:
             raise ProjectError("pass either --resume or --overwrite, not both")
-        exists = self.dir.exists() and any(self.dir.iterdir())
+        exists = self.dir.is_dir() and any(p.name != LOCK_FILE for p in self.dir.iterdir())
         if not exists:
             if resume:
                 raise ProjectError(f"nothing to resume: {self.dir} does not hold a tune project;"
@@ -121,7 +161,14 @@ class Project:
             if self.dir.exists() and not self.dir.is_dir():
                 raise ProjectError(f"{self.dir} is a file; choose a directory for --directory")
             return None
-        old = self.read_meta()  # refuses a non-empty directory that is not ours
+        if overwrite:  # a damaged project may be overwritten; a foreign directory may not
+            try:
+                return self.read_meta()
+            except DamagedFile:
+                return {}
+        old = self.read_meta(use_copy=resume)  # refuses a non-empty directory not ours
+        if resume:  # Keras Tuner's state cannot be repaired: refuse before loading data
+            check_kt_state(self.dir / KT_DIR, {r.trial_id for r in self.records() if r.final})
         if overwrite:
             return old
         if not resume:
@@ -142,8 +189,12 @@ class Project:
         if overwrite:
             self.clear()
             return self._create(meta)
+        self.notes = self.repair(int(old["folds"]))
         merged = old | {"max_trials": meta["max_trials"], "resumed": now()}
         atomic_write_json(self.meta_path, merged)
+        self.meta = merged
+        if self.notes:  # the tables are rebuilt now, not at the end of the search
+            self.write_results(int(old["folds"]), merged)
         return merged
 
     def _create(self, meta: dict[str, Any]) -> dict[str, Any]:
@@ -154,6 +205,7 @@ class Project:
                                "writable --directory") from exc
         meta = {"kind": PROJECT_KIND, "version": 1, "created": now()} | meta
         atomic_write_json(self.meta_path, meta)
+        self.meta = meta
         return meta
 
     def clear(self) -> None:
@@ -171,111 +223,229 @@ class Project:
         atomic_write_json(self.record_path(record.trial_id), asdict(record))
 
     def read_record(self, trial_id: str) -> TrialRecord | None:
-        path = self.record_path(trial_id)
-        try:
-            return TrialRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, TypeError):
-            return None
+        """The record, or None when it is missing or damaged (`scan` says which and why)."""
+        return self._load_record(self.record_path(trial_id), trial_id)[0]
+
+    def _load_record(self, path: Path, trial_id: str) -> tuple[TrialRecord | None, str]:
+        data, problem = read_json(path)
+        problem = problem or record_problem(data, trial_id)
+        return (None, problem) if problem else (TrialRecord.from_dict(data), "")
 
     def records(self) -> list[TrialRecord]:
-        out = []
-        for path in self.trials_dir.glob("trial_*.json"):
-            record = self.read_record(path.stem.removeprefix("trial_"))
+        """Every intact trial record, by trial id (damaged ones: see `scan`)."""
+        return self.scan().records
+
+    def scan(self) -> Scan:
+        """Every record, checked against the results table that still lists what it held.
+
+        Returns:
+            A `Scan`: the intact records, the damaged or missing ones (each with the row of
+            results.json/csv that still describes it), and damaged tables.
+
+        Example:
+            >>> [d.line() for d in Project("tune-project").scan().damaged]  # doctest: +SKIP
+            ['tune-project/trials/trial_1.json: not valid JSON (...); results.csv lists ...']
+        """
+        rows, source, tables = read_results(self.dir)
+        # a table without trials/ is a copied-out table, not a project missing its records
+        by_id = {str(r.get("trial_id")): r for r in rows} if self.trials_dir.is_dir() else {}
+        records, damaged = [], []
+        paths = {p.stem.removeprefix("trial_"): p for p in self.trials_dir.glob("trial_*.json")}
+        for trial_id in sorted(set(paths) | set(by_id), key=trial_order):
+            path = paths.get(trial_id, self.record_path(trial_id))
+            record, problem = self._load_record(path, trial_id)
             if record is not None:
-                out.append(record)
-        return sorted(out, key=lambda r: (int(r.trial_id) if r.trial_id.isdigit() else 0,
-                                          r.trial_id))
+                records.append(record)
+                continue
+            row = by_id.get(trial_id)
+            damaged.append(Damage(path, problem, describe_row(row, source) if row else "",
+                                  trial_id, row))
+        return Scan(records, damaged, tables, rows, source)
+
+    def repair(self, folds: int) -> list[str]:
+        """On --resume: put back what another file still holds, or refuse (writing nothing).
+
+        Returns:
+            What was done, one sentence each (the CLI prints them).
+        """
+        scan = self.scan()
+        check_kt_state(self.dir / KT_DIR, {r.trial_id for r in scan.records if r.final})
+        actions = []
+        for damage in scan.damaged:
+            row = damage.row or {}
+            if row.get("status") in ("ok", "pruned", "failed"):
+                actions.append((damage, record_from_row(row, folds)))
+            elif row or self._kt_status(damage.key) in (None, "RUNNING"):
+                actions.append((damage, None))
+            else:
+                raise DamagedFile(f"{damage.line()}; no other file holds its result: restore "
+                                  "it from a backup, or start again with --overwrite",
+                                  damage.path)
+        done = []
+        meta, problem = read_json(self.meta_path)
+        if problem or meta_problem(meta, PROJECT_KIND):
+            atomic_write_json(self.meta_path, self.read_meta(use_copy=True))
+            done.append(f"repaired {self.meta_path} ({problem or meta_problem(meta)}) from "
+                        f"{RESULTS_JSON}")
+        for damage, record in actions:
+            if record is not None:
+                self.write_record(TrialRecord.from_dict(record))
+                done.append(f"repaired {damage.path} ({damage.problem}) from {scan.source}; "
+                            "its per-epoch history is lost")
+            else:
+                damage.path.unlink(missing_ok=True)
+                done.append(f"{damage.path} was {damage.problem} and its trial had not "
+                            "finished: it runs again")
+        done += [f"rebuilt {t.path} ({t.problem}) from {TRIALS_DIR}/" for t in scan.tables]
+        return done
+
+    def _kt_status(self, trial_id: str | None) -> str | None:
+        data, problem = read_json(self.dir / KT_DIR / f"trial_{trial_id}" / "trial.json")
+        return None if problem or not isinstance(data, dict) else data.get("status")
 
     # ------------------------------------------------------------ results table
     def write_results(self, folds: int, meta: dict[str, Any] | None = None) -> list[dict]:
-        rows = results_rows(self.records(), folds)
-        payload = {"project": meta or {}, "metric": "val_accuracy", "folds": folds,
-                   "trials": rows}
+        """Rebuild results.json/csv from the records. A damaged record keeps the row the old
+        table had for it (never silently dropped); project.json's settings ride along in
+        results.json as the copy `repair` restores it from."""
+        scan = self.scan()
+        kept = [d.row for d in scan.damaged if d.row]
+        rows = rank_rows(results_rows(scan.records, folds) + kept)
+        meta = meta or self.meta or self._current_meta()
+        payload = {"project": meta, "metric": "val_accuracy", "folds": folds, "trials": rows}
         atomic_write_json(self.dir / RESULTS_JSON, payload)
         atomic_write_text(self.dir / RESULTS_CSV, rows_to_csv(rows, folds))
         return rows
 
-    def best(self, folds: int) -> dict[str, Any]:
-        rows = [r for r in results_rows(self.records(), folds) if r["rank_val_accuracy"] == 1]
+    def _current_meta(self) -> dict[str, Any]:
+        meta, problem = read_json(self.meta_path)
+        return meta if not problem and not meta_problem(meta, PROJECT_KIND) else {}
+
+    def best(self, folds: int, skip_damaged: bool = False) -> tuple[dict[str, Any], Scan]:
+        """The best intact trial's row, refusing while any record is damaged or missing
+        (unless `skip_damaged`): the best might be the one we cannot read."""
+        scan = self.scan()
+        if scan.damaged and not skip_damaged:
+            by_table = sorted((d for d in scan.damaged if (d.row or {}).get("rank_val_accuracy")),
+                              key=lambda d: d.row["rank_val_accuracy"])
+            first = by_table[0] if by_table else scan.damaged[0]
+            which = " (the best trial by the table)" if first.row and \
+                first.row.get("rank_val_accuracy") == 1 else ""
+            more = f" and {len(scan.damaged) - 1} more" if len(scan.damaged) > 1 else ""
+            raise DamagedFile(f"{first.line()}{which}{more}; run the same `hpsearch tune` "
+                              "command with --resume to repair it, or pass --skip-damaged to "
+                              "export the best intact trial", first.path)
+        rows = [r for r in rank_rows(results_rows(scan.records, folds))
+                if r["rank_val_accuracy"] == 1]
         if not rows or rows[0]["status"] != "ok":
             raise ProjectError(f"{self.dir} has no completed trial yet; run or resume "
                                "`hpsearch tune` first")
-        return rows[0]
+        return rows[0], scan
 
 
-def _nan_to_none(value: float) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+@dataclass
+class Scan:
+    """A project as read from disk: what is intact, what is damaged, and the other copy."""
+
+    records: list[TrialRecord]
+    damaged: list[Damage]  # trial records damaged or missing (listed by the table)
+    tables: list[Damage]  # results.json / results.csv that could not be read
+    rows: list[dict[str, Any]]  # the table's rows (the other copy of each record)
+    source: str  # which table the rows came from
 
 
-def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    return float(np.mean(values)), float(np.std(values))  # ddof=0, as scikit-learn
+def _trial_order(trial_id: str) -> tuple[int, str]:
+    return (int(trial_id) if trial_id.isdigit() else 10**9, trial_id)
 
 
-def results_rows(records: list[TrialRecord], folds: int) -> list[dict[str, Any]]:
-    """One row per trial, scikit-learn `cv_results_` style. Ranked: ok first, then pruned."""
-    rows = []
-    for rec in records:
-        row: dict[str, Any] = {"trial_id": rec.trial_id, "status": rec.status,
-                               "reason": rec.reason, "rank_val_accuracy": None}
-        for key in ("val_accuracy", "val_loss"):
-            mean, std = _mean_std(rec.scores(key))
-            row[f"mean_{key}"], row[f"std_{key}"] = mean, std
-            for i in range(folds):
-                done = [f for f in rec.folds if f["fold"] == i]
-                row[f"split{i}_{key}"] = done[0][key] if done else None
-        for i in range(folds):
-            done = [f for f in rec.folds if f["fold"] == i]
-            row[f"split{i}_best_epoch"] = done[0]["best_epoch"] if done else None
-        row["mean_best_epoch"] = _mean_std(rec.scores("best_epoch"))[0]
-        row["mean_epochs_run"] = _mean_std(rec.scores("epochs_run"))[0]
-        row["mean_fit_time"], row["std_fit_time"] = _mean_std(rec.scores("fit_time"))
-        row["total_time"] = rec.wall_time
-        row["n_folds_done"] = len(rec.folds)
-        row["epochs_budget"] = rec.epochs_budget
-        row["worker"] = rec.worker
-        row["started"], row["finished"] = rec.started, rec.finished
-        row["describe"] = _describe(rec.config)
-        row["params"] = rec.params
-        row["config"] = rec.config
-        rows.append(row)
-    ranked = sorted((r for r in rows if r["status"] in ("ok", "pruned")
-                     and r["mean_val_accuracy"] is not None),
-                    key=lambda r: (r["status"] != "ok", -r["mean_val_accuracy"]))
-    for rank, row in enumerate(ranked, start=1):
-        row["rank_val_accuracy"] = rank
-    return rows
+# ---------------------------------------------------------------- shapes of our files
+IDENTITY_TYPES = {"fingerprint": str, "tuner": str, "folds": int, "dataset": str, "seed": int,
+                  "prune": bool}
 
 
-def _describe(config: dict[str, Any]) -> str:
-    from hpsearch.config import ModelConfig
-
-    try:
-        return ModelConfig.from_dict(config).describe()
-    except Exception:  # an old record with a config we can no longer build: still list it
-        return json.dumps(config)
-
-
-def csv_columns(folds: int, rows: list[dict[str, Any]]) -> list[str]:
-    splits = lambda key: [f"split{i}_{key}" for i in range(folds)]  # noqa: E731
-    params = sorted({k for r in rows for k in r["params"]})
-    return ["trial_id", "status", "reason", "rank_val_accuracy", "mean_val_accuracy",
-            "std_val_accuracy", *splits("val_accuracy"), "mean_val_loss", "std_val_loss",
-            *splits("val_loss"), *splits("best_epoch"), "mean_best_epoch", "mean_epochs_run",
-            "mean_fit_time", "std_fit_time", "total_time", "n_folds_done", "epochs_budget",
-            "worker", "started", "finished", "describe", *[f"param_{p}" for p in params],
-            "config"]
+def meta_problem(meta: Any, kind: str = PROJECT_KIND) -> str:
+    """What is wrong with a project.json's content ("" when nothing): wrong shape counts."""
+    if not isinstance(meta, dict):
+        return f"holds {kind_of(meta)}, not the project's settings (wrong shape)"
+    if meta.get("kind") != kind:
+        return f"kind is {meta.get('kind')!r}, not {kind!r} (wrong shape)"
+    for key, expected in IDENTITY_TYPES.items():
+        value = meta.get(key)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return f"{key} is {value!r}, not {expected.__name__} (wrong shape)"
+    return "" if meta["folds"] >= 2 else f"folds is {meta['folds']} (wrong shape)"
 
 
-def rows_to_csv(rows: list[dict[str, Any]], folds: int) -> str:
-    columns = csv_columns(folds, rows)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        flat = {k: ("" if v is None else v) for k, v in row.items()}
-        flat.update({f"param_{k}": v for k, v in row["params"].items()})
-        flat["config"] = json.dumps(row["config"], sort_keys=True)
-        writer.writerow(flat)
-    return buffer.getvalue()
+def _number_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def record_problem(data: Any, trial_id: str) -> str:
+    """What is wrong with a trial record's content ("" when nothing)."""
+    if not isinstance(data, dict):
+        return f"holds {kind_of(data)}, not a trial record (wrong shape)"
+    if str(data.get("trial_id")) != trial_id:
+        return f"trial_id {data.get('trial_id')!r} does not match the file name (wrong shape)"
+    if data.get("status") not in STATUSES:
+        return f"status {data.get('status')!r} is not one of {', '.join(STATUSES)}"
+    if not isinstance(data.get("params"), dict) or not isinstance(data.get("config"), dict):
+        return "params or config is not a table (wrong shape)"
+    folds = data.get("folds")
+    if not isinstance(folds, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("fold"), int)
+            and _number_or_none(f.get("val_accuracy")) for f in folds):
+        return "folds is not a list of fold scores (wrong shape)"
+    if data["status"] == "ok" and not folds:
+        return "status ok but no fold scores (wrong shape)"
+    return ""
+
+
+ORACLE_KEYS = {"ongoing_trials": dict, "start_order": list, "end_order": list,
+               "retry_queue": list, "tried_so_far": list, "id_to_hash": dict,
+               "hyperparameters": dict, "run_times": dict}
+
+
+def check_kt_state(kt_dir: Path, finished: set[str]) -> None:
+    """Refuse to resume over damaged Keras Tuner state: it would reload with a traceback, or
+    (oracle.json or a trial.json missing) start over and reuse the ids of finished trials.
+
+    Args:
+        kt_dir: DIR/kt, where Keras Tuner keeps oracle.json and trial_<id>/trial.json.
+        finished: ids of trials whose records are final (their KT files must exist).
+
+    Raises:
+        DamagedFile: naming the file, the problem and what still holds the results.
+    """
+    trial_files = sorted(kt_dir.glob("trial_*/trial.json"))
+    if not kt_dir.is_dir() or not (trial_files or finished):
+        return
+    keep = (f"the {len(finished)} finished trials in {TRIALS_DIR}/ are intact (report and "
+            "export --from still work); restore the file from a backup, or continue the "
+            "search in a new --directory")
+    oracle = kt_dir / "oracle.json"
+    data, problem = read_json(oracle)
+    if problem == "missing" and not finished:
+        return  # killed before Keras Tuner's first save: nothing finished to lose
+    if not problem and not isinstance(data, dict):
+        problem = f"holds {kind_of(data)}, not Keras Tuner's oracle state (wrong shape)"
+    if not problem:
+        wrong = [k for k, t in ORACLE_KEYS.items() if not isinstance(data.get(k), t)]
+        problem = f"{wrong[0]} is missing or not {ORACLE_KEYS[wrong[0]].__name__} (wrong " \
+            "shape)" if wrong else ""
+    if problem:
+        raise DamagedFile(f"{oracle}: {problem}; {keep}", oracle)
+    tuner_file = kt_dir / "tuner0.json"
+    data, problem = read_json(tuner_file)
+    if problem != "missing" and (problem or not isinstance(data, dict)):
+        problem = problem or f"holds {kind_of(data)}, not Keras Tuner's state (wrong shape)"
+        raise DamagedFile(f"{tuner_file}: {problem}; {keep}", tuner_file)
+    ids = {p.parent.name.removeprefix("trial_") for p in trial_files} | finished
+    for trial_id in sorted(ids, key=trial_order):
+        path = kt_dir / f"trial_{trial_id}" / "trial.json"
+        data, problem = read_json(path)
+        if not problem and not (isinstance(data, dict) and isinstance(data.get("trial_id"), str)
+                                and isinstance(data.get("hyperparameters"), dict)
+                                and isinstance(data.get("status"), str)):
+            problem = f"holds {kind_of(data)} that is not a Keras Tuner trial (wrong shape)"
+        if problem:
+            raise DamagedFile(f"{path}: {problem}; {keep}", path)

@@ -13,13 +13,32 @@ from hpsearch.config import ModelConfig
 from hpsearch.trials import Project
 
 
-def best_from_project(directory: str | Path) -> tuple[ModelConfig, dict[str, Any], dict]:
-    """(config to refit, the model card's `cv` field, {dataset, data_dir}); ProjectError if
-    `directory` is missing, not a tune project or has no completed trial."""
+def best_from_project(directory: str | Path, skip_damaged: bool = False
+                      ) -> tuple[ModelConfig, dict[str, Any], dict]:
+    """The best trial of a tune project, ready to refit.
+
+    A damaged or missing trial record (or project.json) is refused: the best trial might be
+    the one that cannot be read, and exporting the runner-up silently is a wrong answer.
+
+    Args:
+        directory: the `hpsearch tune` --directory.
+        skip_damaged: export the best intact trial even though some records are damaged;
+            the model card's `cv.skipped_damaged` lists them.
+
+    Returns:
+        (config to refit, the model card's `cv` field, {dataset, data_dir, warnings}).
+
+    Raises:
+        ProjectError: missing, not a tune project, or no completed trial.
+        DamagedFile: a damaged file, named with what results.csv still says about it.
+
+    Example:
+        >>> cfg, cv, data = best_from_project("tune-project")  # doctest: +SKIP
+    """
     project = Project(directory)
     meta = project.read_meta()
     folds = int(meta.get("folds", 0))
-    best = project.best(folds)
+    best, scan = project.best(folds, skip_damaged)
     epochs = max(1, round(best["mean_best_epoch"]))
     cfg = ModelConfig.from_dict(best["config"], source=f"{directory} trial {best['trial_id']}")
     cfg = cfg.with_overrides({"epochs": epochs, "patience": 0})
@@ -29,5 +48,11 @@ def best_from_project(directory: str | Path) -> tuple[ModelConfig, dict[str, Any
           "splits": [best[f"split{i}_val_accuracy"] for i in range(folds)],
           "mean_best_epoch": best["mean_best_epoch"], "refit_epochs": epochs,
           "tuner": meta.get("tuner"), "seed": meta.get("seed")}
-    data = {"dataset": meta.get("dataset", "fashion-mnist"), "data_dir": meta.get("data_dir")}
+    warnings = [f"skipped damaged trial {d.key}: {d.line()}" for d in scan.damaged]
+    warnings += [f"{t.line()}; the trial records are intact and were used (the table is "
+                 "rebuilt by `hpsearch tune --resume`)" for t in scan.tables]
+    if scan.damaged:
+        cv["skipped_damaged"] = [d.key for d in scan.damaged]
+    data = {"dataset": meta.get("dataset", "fashion-mnist"), "data_dir": meta.get("data_dir"),
+            "warnings": warnings}
     return cfg, cv, data

@@ -182,6 +182,10 @@ def export(
         help="Directory for model.keras and model_card.json [default: DIR/export with --from, "
         "else ./export].")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
+    skip_damaged: Annotated[bool, typer.Option(
+        help="With --from: export the best intact trial even though some trial records are "
+             "damaged (they are listed in the model card); without it a damaged record is "
+             "refused.")] = False,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -206,7 +210,9 @@ def export(
         if preset or config or set_:
             raise ConfigError("--from exports a tune project's best trial; drop --preset, "
                               "--config and --set")
-        cfg, cv_info, project_data = best_from_project(from_dir)
+        cfg, cv_info, project_data = best_from_project(from_dir, skip_damaged)
+        for line in project_data["warnings"]:
+            typer.echo(f"warning: {line}", err=True)
         source = f"tune:{from_dir}"
         if ctx.get_parameter_source("dataset").name == "DEFAULT":
             dataset, data_dir = project_data["dataset"], data_dir or project_data["data_dir"]

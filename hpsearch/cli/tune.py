@@ -102,6 +102,8 @@ def tune(
     project.check(meta, resume, overwrite)  # refuse early, before loading any data
     data = load_data(dataset, data_dir, folds)
     meta = project.open(meta, resume, overwrite)
+    for note in project.notes:  # what --resume repaired from the other copy
+        typer.echo(f"resume: {note}", err=True)
     if workers:
         from hpsearch.distributed import run_distributed
 
@@ -118,41 +120,34 @@ def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,
     from hpsearch.tuner import Hooks, build_tuner, run_search
 
     done = [r for r in project.records() if r.final]
-    with tracker(settings.max_trials * settings.folds, "tuning", quiet) as bar:
+    epochs = space.base.epochs  # the bar counts trial-epochs: all folds train together
+    with tracker(settings.max_trials * epochs, "tuning", quiet) as bar:
         state = {"best": max((r.mean for r in done if r.status == "ok"), default=None),
-                 "trial": "", "folds": {}}
-        bar.advance(min(len(done), settings.max_trials) * settings.folds)
+                 "trial": "", "epochs": {}}
+        bar.advance(min(len(done), settings.max_trials) * epochs)
 
         def label() -> str:
             best = "-" if state["best"] is None else f"{state['best']:.4f}"
             return f"trial {state['trial']} best {best}"
 
         def trial_begin(trial_id: str, cfg: Any) -> None:
-            state["trial"], state["folds"][trial_id] = trial_id, 0
+            state["trial"], state["epochs"][trial_id] = trial_id, 0
             bar.describe(label())
 
         def epoch(fold: int, epoch_no: int, logs: dict[str, float]) -> None:
+            if fold != 0:
+                return
             acc = logs.get("val_accuracy")
-            bar.describe(f"{label()} | fold {fold + 1} epoch {epoch_no}"
-                         + (f" acc {acc:.3f}" if acc is not None else ""))
-
-        def fold_end(record: Any) -> None:
-            state["folds"][record.trial_id] += 1
-            bar.advance(1, label())
+            state["epochs"][state["trial"]] = epoch_no
+            bar.advance(1, f"{label()} | epoch {epoch_no}"
+                        + (f" fold-1 acc {acc:.3f}" if acc is not None else ""))
 
         def trial_end(record: Any) -> None:
             if record.status == "ok" and (state["best"] is None or record.mean > state["best"]):
                 state["best"] = record.mean
-            bar.advance(max(0, settings.folds - state["folds"].get(record.trial_id, 0)),
-                        label())
+            bar.advance(max(0, epochs - state["epochs"].get(record.trial_id, 0)), label())
 
-        def fold_callbacks(trial_id: str, fold: int, params: dict[str, Any]) -> list[Any]:
-            from hpsearch.tensorboard_log import fold_callbacks as tensorboard_callbacks
-
-            return tensorboard_callbacks(tensorboard, trial_id, fold, params)
-
-        hooks = Hooks(trial_begin, epoch, fold_end, trial_end,
-                      fold_callbacks if tensorboard else None)
+        hooks = Hooks(trial_begin, epoch, trial_end, tensorboard)
         tuner = build_tuner(space, settings, project, hooks)
         try:
             run_search(tuner, data)

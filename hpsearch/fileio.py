@@ -7,25 +7,59 @@ Reads: every file is untrusted; `read_json` says what is wrong with one instead 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hpsearch.errors import StorageError
+
+FULL_OR_READ_ONLY = {errno.ENOSPC: "no space left on device",
+                     errno.EDQUOT: "disk quota exceeded",
+                     errno.EROFS: "read-only file system"}
+
+
+def storage_error(path: str | Path, exc: OSError) -> StorageError:
+    """One line for a full or read-only disk. When Keras Tuner is loaded the error is also its
+    `FatalError`, so its search loop stops instead of recording the trial as failed and going
+    on to fail every later trial the same way."""
+    what = FULL_OR_READ_ONLY.get(exc.errno or 0, exc.strerror or str(exc))
+    message = (f"{what} while writing {path}; free space (or make it writable) and rerun "
+               "with --resume: everything finished before is saved")
+    kt_errors = sys.modules.get("keras_tuner.src.errors") or sys.modules.get("keras_tuner.errors")
+    fatal = getattr(kt_errors, "FatalError", None)
+    if fatal is None:
+        return StorageError(message)
+    return type("FatalStorageError", (StorageError, fatal), {})(message)
+
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write via a temporary file in the same directory, fsync, then rename over the target."""
+    """Write via a temporary file in the same directory, fsync, then rename over the target.
+
+    A full or read-only disk raises `StorageError` naming `path`; the old file is untouched
+    and the temporary file is removed.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
-                                     prefix=f".{path.name}.", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-        tmp = Path(handle.name)
-    os.replace(tmp, path)
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
+                                         prefix=f".{path.name}.", encoding="utf-8") as handle:
+            tmp = Path(handle.name)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if exc.errno in FULL_OR_READ_ONLY:
+            raise storage_error(path, exc) from exc
+        raise
 
 
 def atomic_write_json(path: str | Path, data: Any) -> None:

@@ -190,3 +190,25 @@ def test_playground_serve_imports_no_tensorflow():
                           timeout=120, cwd=Path(__file__).parent)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_study_dashboard_counts_finished_runs_and_ranks_variants(tmp_path):
+    from hpsearch.study_store import save_run
+    from hpsearch.web.dashboard_data import snapshot
+
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "study.json").write_text(json.dumps({
+        "study": "width", "field": "hidden", "primary_metric": "val_accuracy", "epochs": 2,
+        "variants": [{"name": "narrow", "description": "[32]"},
+                     {"name": "wide", "description": "[256]"}], "seeds": [0, 1]}))
+    for variant, seed, score in (("narrow", 0, 0.70), ("wide", 0, 0.80), ("wide", 1, 0.84)):
+        save_run(out, {"study": "width", "variant": variant, "seed": seed, "status": "ok",
+                       "wall_time_s": 2.0, "folds": [{"fold": 0, "val_accuracy": score,
+                                                      "history": {"val_accuracy": [score]}}]})
+    snap = snapshot(out)
+    assert snap["kind"] == "study"
+    assert (snap["progress"]["done"], snap["progress"]["planned"]) == (3, 4)
+    assert snap["progress"]["eta_seconds"] == pytest.approx(2.0)
+    assert snap["best"]["trial_id"] == "wide" and snap["best"]["mean"] == pytest.approx(0.82)
+    assert [r["runs"] for r in snap["trials"]] == ["1/2", "2/2"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from hpsearch.errors import ProjectError
 from hpsearch.fileio import atomic_write_json, atomic_write_text
+from hpsearch.locks import LOCK_FILE
 
 FORMAT_VERSION = 1
 STUDY_FILE = "study.json"
@@ -141,7 +142,8 @@ def check_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) ->
         elif not overwrite:
             raise ProjectError(f"{out} already holds a study; pass --resume to continue it or "
                                "--overwrite to start again")
-    elif out.is_file() or (out.is_dir() and any(out.iterdir()) and not overwrite):
+    elif out.is_file() or (out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir())
+                           and not overwrite):
         raise ProjectError(f"{out} exists and is not an empty directory; choose a new --out "
                            "(or pass --overwrite to write the study beside its files)")
 

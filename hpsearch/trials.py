@@ -23,6 +23,7 @@ import numpy as np
 
 from hpsearch.errors import DamagedFile, ProjectError
 from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
+from hpsearch.locks import LOCK_FILE
 from hpsearch.tune_results import (
     RESULTS_CSV,
     RESULTS_JSON,
@@ -40,7 +41,6 @@ PROJECT_FILE = "project.json"
 PROJECT_KIND = "hpsearch-tune"
 TRIALS_DIR = "trials"
 KT_DIR = "kt"  # Keras Tuner's own oracle/trial state lives under DIR/kt
-LOCK_FILE = ".hpsearch.lock"  # hpsearch.locks: which live process uses the directory
 # Settings that must match to resume: anything that changes what a score means.
 IDENTITY_KEYS = ("fingerprint", "tuner", "folds", "dataset", "seed", "prune")
 

@@ -217,16 +217,21 @@ def study(
         return
     kfold = [job.folds for job in jobs if job.plan.study.is_kfold]
     data = load_data(dataset, data_dir, max(kfold) if kfold else None)
-    _check_dirs(name, jobs, out, data, resume, overwrite)
-    digests = []
-    with tracker(_pending_epochs(jobs), f"study {name}", quiet or json_out) as bar:
-        for job in jobs:
-            digests.append(_run_job(job, data, bar, resume or name == ALL, overwrite
-                                    and name != ALL))
-    if name == ALL:
-        from hpsearch.study_collect import write_lab_report
+    from hpsearch.locks import project_lock
 
-        write_lab_report(out, [job.out for job in jobs])
+    _check_dirs(name, jobs, out, data, resume, overwrite)
+    with project_lock(out, "study") as notes:  # a second live process is refused
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        digests = []
+        with tracker(_pending_epochs(jobs), f"study {name}", quiet or json_out) as bar:
+            for job in jobs:
+                digests.append(_run_job(job, data, bar, resume or name == ALL, overwrite
+                                        and name != ALL))
+        if name == ALL:
+            from hpsearch.study_collect import write_lab_report
+
+            write_lab_report(out, [job.out for job in jobs])
     payload = {"study": name, "out": str(out), "studies": digests}
 
     def render() -> None:

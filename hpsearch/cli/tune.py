@@ -76,6 +76,7 @@ def tune(
 
     Example: hpsearch tune --max-trials 30 --directory runs/t1 --dataset fashion-mnist-sample
     """
+    from hpsearch.locks import project_lock
     from hpsearch.space import build_space
     from hpsearch.trials import Project
     from hpsearch.tuner import TUNERS, TuneSettings
@@ -101,17 +102,20 @@ def tune(
     project = Project(directory)
     project.check(meta, resume, overwrite)  # refuse early, before loading any data
     data = load_data(dataset, data_dir, folds)
-    meta = project.open(meta, resume, overwrite)
-    for note in project.notes:  # what --resume repaired from the other copy
-        typer.echo(f"resume: {note}", err=True)
-    if workers:
-        from hpsearch.distributed import run_distributed
+    with project_lock(directory) as notes:  # a second live process is refused
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        meta = project.open(meta, resume, overwrite)
+        for note in project.notes:  # what --resume repaired from the other copy
+            typer.echo(f"resume: {note}", err=True)
+        if workers:
+            from hpsearch.distributed import run_distributed
 
-        run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
-    else:
-        _run_local(space, settings, project, data, quiet or json_out, tensorboard)
-    rows = project.write_results(folds, meta)
-    _report(project, rows, dataset, data_dir, json_out)
+            run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
+        else:
+            _run_local(space, settings, project, data, quiet or json_out, tensorboard)
+        rows = project.write_results(folds, meta)
+        _report(project, rows, dataset, data_dir, json_out)
 
 
 def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,

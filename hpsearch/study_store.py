@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hpsearch.errors import ProjectError
-from hpsearch.fileio import atomic_write_json, atomic_write_text
+from hpsearch.errors import DamagedFile, ProjectError
+from hpsearch.fileio import atomic_write_json, atomic_write_text, kind_of, read_json
 from hpsearch.locks import LOCK_FILE
 
 FORMAT_VERSION = 1
@@ -50,13 +50,32 @@ def save_run(out: Path, record: dict[str, Any]) -> None:
 
 
 def load_run(out: Path, variant: str, seed: int) -> dict[str, Any] | None:
-    """A finished run, or None if it never finished (or its file is unreadable)."""
+    """A finished run, or None if it never ran. A damaged run file is refused (DamagedFile),
+    naming what results.csv still says about it: re-running it silently would drop its
+    rows from the tables and could change the verdict."""
     path = run_path(out, variant, seed)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    record, problem = read_json(path)
+    if problem == "missing":
         return None
+    if not problem and not (isinstance(record, dict) and record.get("variant") == variant
+                            and record.get("seed") == seed
+                            and isinstance(record.get("folds"), list)):
+        problem = f"holds {kind_of(record)} that is not this run's record (wrong shape)"
+    if problem:
+        rows = _rows_for(out, variant, seed)
+        held = (f"; {RESULTS_FILE} still lists it ({len(rows)} fold row(s), status "
+                f"{rows[0].get('status')})" if rows else "")
+        raise DamagedFile(f"{path}: {problem}{held}; restore it from a backup, or delete it "
+                          "to run it again with --resume", path)
     return record if record.get("status") in ("ok", "failed") else None
+
+
+def _rows_for(out: Path, variant: str, seed: int) -> list[dict[str, str]]:
+    try:
+        return [r for r in read_csv(out / RESULTS_FILE)
+                if r.get("variant") == variant and r.get("seed") == str(seed)]
+    except (OSError, ValueError, csv.Error):
+        return []
 
 
 def _cell(value: Any) -> Any:
@@ -112,11 +131,15 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def read_study(out: Path) -> dict[str, Any]:
-    try:
-        return json.loads((out / STUDY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ProjectError(f"{out / STUDY_FILE} cannot be read ({exc}); pass --overwrite to "
-                           "start the study again") from exc
+    """study.json, validated: a damaged one is named (the runs/ beside it are intact)."""
+    meta, problem = read_json(out / STUDY_FILE)
+    if not problem and not (isinstance(meta, dict) and isinstance(meta.get("study"), str)
+                            and isinstance(meta.get("variants"), list)):
+        problem = f"holds {kind_of(meta)} that is not a study's settings (wrong shape)"
+    if problem:
+        raise DamagedFile(f"{out / STUDY_FILE}: {problem}; restore it from a backup, or pass "
+                          "--overwrite to start the study again", out / STUDY_FILE)
+    return meta
 
 
 def _clear(out: Path) -> None:

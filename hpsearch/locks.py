@@ -65,7 +65,7 @@ def project_lock(directory: str | Path, what: str = "project") -> Iterator[list[
 
     Args:
         directory: the tune project or study directory (created if missing).
-        what: "project" or "study", for the message.
+        what: "project" (tune, `--directory`) or "study" (`--out`), for messages.
 
     Yields:
         Notes for the user (e.g. that a stale lock was taken over).
@@ -82,8 +82,9 @@ def project_lock(directory: str | Path, what: str = "project") -> Iterator[list[
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        flag = "--out" if what == "study" else "--directory"
         raise ProjectError(f"cannot create {directory} ({exc.strerror or exc}); choose a "
-                           "writable directory") from exc
+                           f"writable {flag}") from exc
     pid = os.getpid()
     me = {"pid": pid, "host": socket.gethostname(), "proc_start": _start_time(pid),
           "command": " ".join(["hpsearch", *sys.argv[1:3]]) if sys.argv else "hpsearch",

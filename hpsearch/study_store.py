@@ -134,7 +134,7 @@ def read_study(out: Path) -> dict[str, Any]:
     """study.json, validated: a damaged one is named (the runs/ beside it are intact)."""
     meta, problem = read_json(out / STUDY_FILE)
     if not problem and not (isinstance(meta, dict) and isinstance(meta.get("study"), str)
-                            and isinstance(meta.get("variants"), list)):
+                            and isinstance(meta.get("variants", meta.get("studies")), list)):
         problem = f"holds {kind_of(meta)} that is not a study's settings (wrong shape)"
     if problem:
         raise DamagedFile(f"{out / STUDY_FILE}: {problem}; restore it from a backup, or pass "

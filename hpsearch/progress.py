@@ -36,10 +36,11 @@ class Tracker:
             self._progress.update(self._task, description=description)
 
     def epoch_hook(self, label: str = "") -> Any:
-        """An `evaluate(on_epoch=...)` hook: one step per epoch, loss in the description."""
-        def hook(fold: int, epoch: int, logs: dict[str, float]) -> None:
+        """An `evaluate(on_epoch=...)` hook: one step per fit-epoch (each tower, each epoch:
+        the folds or repeats trained together), accuracy in the description."""
+        def hook(tower: int, epoch: int, logs: dict[str, float]) -> None:
             acc = logs.get("val_accuracy", logs.get("accuracy"))
-            text = f"{label} fold {fold + 1} epoch {epoch}" + (f" acc {acc:.3f}" if acc else "")
+            text = f"{label} #{tower + 1} epoch {epoch}" + (f" acc {acc:.3f}" if acc else "")
             self.advance(1, text.strip())
         return hook
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from hpsearch.data import Dataset
 from hpsearch.errors import TrialFailed
-from hpsearch.evaluate import EpochHook, Protocol, Result, evaluate
 from hpsearch.export import library_versions
 from hpsearch.studies import StudyPlan, Variant
 from hpsearch.study_store import load_run, prepare_dir, save_run, write_tables
+from hpsearch.training.evaluate import Protocol, Result, evaluate_seeds
+from hpsearch.training.loop import EpochHook
 
 VALIDATION_FRACTION = 0.2  # the lab's validation_split: curves without touching the test set
 
@@ -98,8 +99,9 @@ HookFactory = Callable[[str], EpochHook | None]  # label -> per-epoch progress h
 
 
 def pending_runs(plan: StudyPlan, settings: RunSettings, out: Path) -> list[tuple[Variant, int]]:
-    """(variant, seed) pairs not yet finished in `out`, in the order they will run."""
-    return [(v, s) for s in settings.seeds for v in plan.variants
+    """(variant, seed) pairs not yet finished in `out`, in the order they will run: variant
+    by variant, each variant's seeds trained together as towers of one model."""
+    return [(v, s) for v in plan.variants for s in settings.seeds
             if load_run(out, v.name, s) is None]
 
 
@@ -109,26 +111,34 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
               on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Run every unfinished (variant, seed) and return all run records, in plan order.
 
-    A run whose loss turns NaN is recorded as failed (it would fail again with the same seed)
-    and the study goes on; summaries leave it out and say so.
+    A variant's pending seeds are one fit of k towers (`evaluate_seeds`): each repeat keeps its
+    own seed, initial weights, shuffle and dropout masks, and the k repeats share each step's
+    fixed costs. A run whose loss turns NaN is recorded as failed (it would fail again with the
+    same seed) and the study goes on; summaries leave it out and say so. Runs are saved when
+    their variant's fit ends, so a kill loses at most the variant in progress.
     """
     prepare_dir(out, study_meta(plan, settings, data), resume, overwrite)
     protocol = settings.protocol(plan)
     finished = {(v.name, s): load_run(out, v.name, s)
                 for s in settings.seeds for v in plan.variants}
     write_tables(out, _ordered(plan, settings, finished))
-    for variant, seed in pending_runs(plan, settings, out):
-        hook = hook_for(f"{plan.study.name}: {variant.name} seed {seed}") if hook_for else None
-        try:
-            result = evaluate(variant.config, data, protocol, seed, on_epoch=hook)
-            record = run_record(plan, variant, seed, result)
-        except TrialFailed as exc:
-            record = run_record(plan, variant, seed, None, str(exc))
-        save_run(out, record)
-        finished[(variant.name, seed)] = record
+    pending = pending_runs(plan, settings, out)
+    for variant in plan.variants:
+        seeds = [seed for v, seed in pending if v is variant]
+        if not seeds:
+            continue
+        label = f"{plan.study.name}: {variant.name} x{len(seeds)} seeds"
+        results, _ = evaluate_seeds(variant.config, data, protocol, seeds,
+                                    on_epoch=hook_for(label) if hook_for else None)
+        for seed, result in zip(seeds, results, strict=True):
+            record = (run_record(plan, variant, seed, None, str(result))
+                      if isinstance(result, TrialFailed) else
+                      run_record(plan, variant, seed, result))
+            save_run(out, record)
+            finished[(variant.name, seed)] = record
+            if on_run is not None:
+                on_run(record)
         write_tables(out, _ordered(plan, settings, finished))
-        if on_run is not None:
-            on_run(record)
     return _ordered(plan, settings, finished)
 
 
@@ -146,9 +156,8 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
     noise (someone has to be exported); the model card's `cv.verdict` says whether the choice
     was clear. A finished export for the same config and seed is reused on resume.
     """
-    import json
-
     from hpsearch.export import CARD_FILE, export_model
+    from hpsearch.fileio import read_json
     from hpsearch.study_store import result_rows
     from hpsearch.study_verdict import collect, decide
 
@@ -161,10 +170,10 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
           "clear_winner": verdict.best is not None, "verdict": verdict.text()}
     export_dir = out / "export"
     card_path = export_dir / CARD_FILE
-    if card_path.is_file():
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if card.get("config") == winner.config.to_dict() and card.get("seed") == seed:
-            return card
+    card, _ = read_json(card_path)  # a damaged card counts as absent: export again
+    if isinstance(card, dict) and card.get("config") == winner.config.to_dict() \
+            and card.get("seed") == seed:
+        return card
     return export_model(winner.config, data, export_dir, seed, cv=cv,
                         source=f"study architectures: {winner.name}", overwrite=True,
                         on_epoch=hook)

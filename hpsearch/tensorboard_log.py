@@ -2,9 +2,9 @@
 
 `tensorboard --logdir DIR` then shows every fold's curves under Scalars and, in the HParams
 tab, one session per fold with the trial's hyperparameters plus `trial_id` and `fold` as
-columns, so the table can be filtered to one trial or grouped by fold. The callbacks plug into
-`evaluate(..., callbacks_for_fold=...)`, the same hook the Hyperband checkpoints use; nothing
-else in the search changes. TensorFlow is imported only when the callbacks are made.
+columns, so the table can be filtered to one trial or grouped by fold. Everything is written
+from the trial record's per-fold histories when the trial ends (the folds train together as
+towers, so there is no per-fold Keras callback); TensorFlow is imported only then.
 """
 
 from __future__ import annotations
@@ -37,17 +37,41 @@ def hparam_values(params: dict[str, Any]) -> dict[str, HParamValue]:
     return clean
 
 
-def fold_callbacks(log_dir: str | Path, trial_id: str, fold: int,
-                   hparams: dict[str, Any]) -> list[Any]:
-    """Keras callbacks for one fold's `fit`: epoch scalars (train and validation) and an
-    HParams session carrying `hparams`, `trial_id` and `fold`."""
-    import keras
-    from tensorboard.plugins.hparams import api as hp
+def log_trial(log_dir: str | Path, record: Any) -> None:
+    """Write a finished trial's folds for TensorBoard, from the towers' histories.
 
-    directory = run_dir(log_dir, trial_id, fold)
-    directory.mkdir(parents=True, exist_ok=True)
-    values = hparam_values(hparams) | {"trial_id": str(trial_id), "fold": int(fold)}
-    scalars = keras.callbacks.TensorBoard(log_dir=str(directory), histogram_freq=0,
-                                          write_graph=False, update_freq="epoch")
-    session = hp.KerasCallback(str(directory), values, trial_id=f"{trial_id}/fold_{fold}")
-    return [scalars, session]
+    Per fold: the epoch scalars (`epoch_loss`, `epoch_accuracy`) under `train/` and
+    `validation/`, as Keras' TensorBoard callback names them, and an HParams session carrying
+    the trial's params plus `trial_id` and `fold`, ended with the trial's status.
+
+    Args:
+        log_dir: the `--tensorboard` directory.
+        record: the trial's `TrialRecord` (params, folds with their histories, status).
+
+    Example:
+        >>> log_trial("tb", record)  # doctest: +SKIP
+    """
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api_pb2, summary
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    status = api_pb2.STATUS_SUCCESS if record.status in ("ok", "pruned") else \
+        api_pb2.STATUS_FAILURE
+    for fold in record.folds:
+        directory = run_dir(log_dir, record.trial_id, fold["fold"])
+        history = fold.get("history", {})
+        for split, prefix in (("train", ""), ("validation", "val_")):
+            writer = tf.summary.create_file_writer(str(directory / split))
+            with writer.as_default():
+                for name in ("loss", "accuracy"):
+                    for epoch, value in enumerate(history.get(prefix + name, [])):
+                        tf.summary.scalar(f"epoch_{name}", value, step=epoch)
+            writer.close()
+        values = hparam_values(record.params) | {"trial_id": str(record.trial_id),
+                                                 "fold": int(fold["fold"])}
+        writer = tf.summary.create_file_writer(str(directory))
+        with writer.as_default():
+            hp.hparams(values, trial_id=f"{record.trial_id}/fold_{fold['fold']}")
+            end = summary.session_end_pb(status).SerializeToString()
+            tf.summary.experimental.write_raw_pb(end, step=0)
+        writer.close()

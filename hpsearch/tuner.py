@@ -5,10 +5,13 @@ the values and keep their own state; we override one hook on the tuner (`run_tri
 small ones on the oracle (atomic saves, a warm-start first trial, re-queueing a dead worker's
 trial). No model ever lives on the tuner, so memory stays flat over trials.
 
+A trial's k folds train at once, as k towers of one model (`training/`), and the pruner is
+asked once per epoch about their mean (`pruning.py`).
+
 Hyperband with CV: Keras Tuner keeps one checkpoint per trial, which is wrong when a trial is k
-models. We keep one checkpoint *per fold* (`trial_<id>/fold<k>.weights.h5`): a promoted trial
-continues fold k from its parent's fold k, so every fold still trains and validates on the same
-split, and every rung is scored by full k-fold CV.
+models. We keep one checkpoint *per fold* (`trial_<id>/fold<k>.weights.npz`, tower k's weights):
+a promoted trial continues fold k from its parent's fold k, so every fold still trains and
+validates on the same split, and every rung is scored by full k-fold CV.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ import io
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError, HpsearchError, TrialFailed
-from hpsearch.fileio import atomic_write_json
-from hpsearch.pruning import DEFAULT_MARGIN, should_prune
+from hpsearch.fileio import atomic_write_json, storage_error
+from hpsearch.pruning import DEFAULT_MIN_TRIALS
 from hpsearch.space import Space
 from hpsearch.trials import KT_DIR, Project, TrialRecord, fold_summary, now
 
@@ -41,15 +46,11 @@ class TuneSettings:
     max_trials: int = 30
     folds: int = 3
     seed: int = 0
-    prune: bool = True
-    prune_margin: float = DEFAULT_MARGIN
+    prune: bool = True  # the per-epoch median rule (pruning.py); not with Hyperband
+    prune_min_trials: int = DEFAULT_MIN_TRIALS  # finished trials before anything is pruned
     max_failures: int = 5
     hyperband_factor: int = 3
     initial_points: int = 8  # Bayesian: random trials before the Gaussian process takes over
-    # Train a trial's k folds at once as k towers of one model (evaluate(stacked=True)); used
-    # when nothing has to happen between folds: no pruning, no Hyperband fold checkpoints, no
-    # per-fold callbacks (TensorBoard).
-    stack_folds: bool = True
     # First trial = every knob's default (a known-good config); off only where a search must
     # sample exactly what plain Keras Tuner samples (scripts/bench_tune.py).
     warm_start: bool = True
@@ -61,10 +62,8 @@ class Hooks:
 
     trial_begin: Callable[[str, Any], None] | None = None
     epoch: Callable[[int, int, dict[str, float]], None] | None = None
-    fold_end: Callable[[TrialRecord], None] | None = None
     trial_end: Callable[[TrialRecord], None] | None = None
-    # extra Keras callbacks per fold, e.g. TensorBoard: (trial_id, fold, params) -> callbacks
-    fold_callbacks: Callable[[str, int, dict[str, Any]], list[Any]] | None = None
+    tensorboard: Path | None = None  # log every trial's folds here (HParams plugin)
 
 
 def _oracle_mixin() -> type:
@@ -155,23 +154,6 @@ def make_oracle(space: Space, settings: TuneSettings) -> Any:
     return oracle
 
 
-def _fold_checkpoint(load: Path | None, save: Path, offset: int) -> Any:
-    """Callback: start from the parent's weights for this fold, save ours at the end."""
-    import keras
-
-    class FoldCheckpoint(keras.callbacks.Callback):
-        def on_train_begin(self, logs: Any = None) -> None:
-            if load is not None and load.is_file():
-                self.model.load_weights(load)
-
-        def on_train_end(self, logs: Any = None) -> None:
-            save.parent.mkdir(parents=True, exist_ok=True)
-            self.model.save_weights(save)
-
-    del offset
-    return FoldCheckpoint()
-
-
 def make_tuner_class() -> type:
     import keras_tuner as kt
     from keras_tuner.src.distribute import utils as dist_utils
@@ -183,6 +165,11 @@ def make_tuner_class() -> type:
                      hooks: Hooks | None = None, **kwargs: Any) -> None:
             self.space, self.settings, self.project = space, settings, project
             self.hooks = hooks or Hooks()
+            from hpsearch.trials import check_kt_state
+
+            # Damaged Keras Tuner state is refused for library callers and workers too.
+            check_kt_state(project.dir / KT_DIR,
+                           {r.trial_id for r in project.records() if r.final})
             with contextlib.redirect_stdout(io.StringIO()):  # KT prints "Reloading ..."
                 super().__init__(oracle=oracle, hypermodel=None, directory=str(project.dir),
                                  project_name=KT_DIR, overwrite=False, **kwargs)
@@ -191,7 +178,7 @@ def make_tuner_class() -> type:
         def run_trial(self, trial: Any, data: Dataset, **_: Any) -> dict[str, float]:
             from keras_tuner.errors import FailedTrialError
 
-            from hpsearch.evaluate import Protocol, evaluate
+            from hpsearch.training.evaluate import Protocol, evaluate_seeds
 
             values = dict(trial.hyperparameters.values)
             params = {k: v for k, v in values.items() if not k.startswith("tuner/")}
@@ -215,65 +202,88 @@ def make_tuner_class() -> type:
             if self.hooks.trial_begin:
                 self.hooks.trial_begin(trial.trial_id, cfg)
             start = time.perf_counter()
-
-            def on_fold(fold: Any) -> bool:
-                summary = fold_summary(fold)
+            parent = values.get("tuner/trial_id") if self.settings.tuner == "hyperband" else None
+            hyperband = self.settings.tuner == "hyperband"
+            results, outcome = evaluate_seeds(
+                cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
+                on_epoch=self.hooks.epoch, gate=self._gate(record, budget, initial),
+                keep_model=hyperband, initial_weights=self._parent_weights(parent))
+            result = results[0]
+            if isinstance(result, TrialFailed):
+                record.wall_time = time.perf_counter() - start
+                self._finish(record, "failed", str(result))
+                raise FailedTrialError(str(result))
+            if hyperband:  # one checkpoint per fold (per tower), for the promoted children
+                self._save_fold_weights(trial.trial_id, outcome.towers)
+            record.folds = [fold_summary(fold) for fold in result.folds]
+            for summary in record.folds:  # Hyperband: epochs count from the parent's start
                 summary["best_epoch"] += initial
                 summary["epochs_run"] += initial
-                record.folds.append(summary)
-                record.wall_time = time.perf_counter() - start
-                decision = self._prune_decision(record)
-                if decision.prune:
-                    record.status, record.reason = "pruned", decision.reason
-                self.project.write_record(record)
-                if self.hooks.fold_end:
-                    self.hooks.fold_end(record)
-                return not decision.prune
+            record.wall_time = time.perf_counter() - start
+            self._finish(record, "pruned" if result.status == "pruned" else "ok", record.reason)
+            if self.hooks.tensorboard is not None:
+                from hpsearch.tensorboard_log import log_trial
 
-            checkpoints = self._checkpoints(values, trial.trial_id, initial)
-
-            def callbacks_for_fold(fold: int) -> list[Any]:
-                callbacks = checkpoints(fold) if checkpoints else []
-                if self.hooks.fold_callbacks:
-                    callbacks += self.hooks.fold_callbacks(trial.trial_id, fold, params)
-                return callbacks
-
-            stacked = (self.settings.stack_folds and not self.settings.prune
-                       and checkpoints is None and self.hooks.fold_callbacks is None)
-            try:
-                evaluate(cfg, data, Protocol.kfold(self.settings.folds), self.settings.seed,
-                         on_epoch=self.hooks.epoch, on_fold=on_fold,
-                         callbacks_for_fold=None if stacked else callbacks_for_fold,
-                         stacked=stacked)
-            except TrialFailed as exc:
-                record.wall_time = time.perf_counter() - start
-                self._finish(record, "failed", str(exc))
-                raise FailedTrialError(str(exc)) from exc
-            self._finish(record, "pruned" if record.status == "pruned" else "ok", record.reason)
+                log_trial(self.hooks.tensorboard, record)
             return {OBJECTIVE: record.mean}
 
         # -------------------------------------------------------- helpers
-        def _prune_decision(self, record: TrialRecord) -> Any:
-            from hpsearch.pruning import PruneDecision
+        def _gate(self, record: TrialRecord, budget: int, initial: int) -> Any:
+            """The per-epoch pruning question for this trial (None: never pruned).
 
-            if not self.settings.prune or len(record.folds) >= self.settings.folds:
-                return PruneDecision(False)
-            peers = [r for r in self.project.records() if r.trial_id != record.trial_id
-                     and r.epochs_budget == record.epochs_budget]
-            return should_prune(record.scores(), peers, self.settings.prune_margin)
-
-        def _checkpoints(self, values: dict[str, Any], trial_id: str,
-                         initial: int) -> Callable[[int], list[Any]] | None:
-            if self.settings.tuner != "hyperband":
+            Hyperband is left to its own successive halving: its trials resume from a
+            parent's epoch, so their curves do not line up with their peers'."""
+            if not self.settings.prune or self.settings.tuner == "hyperband":
                 return None
-            parent = values.get("tuner/trial_id")
+            from hpsearch.pruning import MedianPruner, mean_curve
 
-            def for_fold(fold: int) -> list[Any]:
-                load = (Path(self.get_trial_dir(parent)) / f"fold{fold}.weights.h5"
-                        if parent else None)
-                save = Path(self.get_trial_dir(trial_id)) / f"fold{fold}.weights.h5"
-                return [_fold_checkpoint(load, save, initial)]
-            return for_fold
+            pruner = replace(MedianPruner.for_budget(budget),
+                             min_trials=self.settings.prune_min_trials)
+            cache: dict[str, list[float]] = {}
+
+            def go_on(epoch: int, folds: list[dict[str, float]]) -> bool:
+                running = float(sum(f["val_accuracy"] for f in folds) / len(folds))
+                for peer in self.project.records():
+                    if (peer.trial_id not in cache and peer.status == "ok"
+                            and peer.epochs_budget == budget and peer.trial_id != record.trial_id):
+                        cache[peer.trial_id] = mean_curve([f["history"] for f in peer.folds])
+                decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
+                if decision.prune:
+                    record.reason = decision.reason
+                return not decision.prune
+            return go_on
+
+        def _parent_weights(self, parent: str | None) -> list[Any] | None:
+            if parent is None:
+                return None
+            weights = []
+            for fold in range(self.settings.folds):
+                path = Path(self.get_trial_dir(parent)) / f"fold{fold}.weights.npz"
+                if not path.is_file():
+                    weights.append(None)
+                    continue
+                try:
+                    with np.load(path) as saved:
+                        weights.append([saved[f"w{i}"] for i in range(len(saved.files))])
+                except (OSError, ValueError, KeyError) as exc:
+                    raise TrialFailed(f"{path}: Hyperband checkpoint cannot be loaded ({exc}); "
+                                      "delete it to retrain that fold from scratch") from exc
+            return weights
+
+        def _save_fold_weights(self, trial_id: str, towers: Any) -> None:
+            from hpsearch.training.towers import tower_weights
+
+            directory = Path(self.get_trial_dir(trial_id))
+            directory.mkdir(parents=True, exist_ok=True)
+            for fold in range(self.settings.folds):
+                path = directory / f"fold{fold}.weights.npz"
+                partial = path.with_name(path.name + ".partial.npz")
+                try:
+                    np.savez(partial, **{f"w{i}": w
+                                         for i, w in enumerate(tower_weights(towers, fold))})
+                    os.replace(partial, path)  # a kill mid-write leaves the old file or none
+                except OSError as exc:
+                    raise storage_error(path, exc) from exc
 
         def _finish(self, record: TrialRecord, status: str, reason: str) -> None:
             record.status, record.reason, record.finished = status, reason, now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpsearch.tensorboard_log import fold_callbacks, hparam_values, run_dir
+from hpsearch.tensorboard_log import hparam_values, log_trial, run_dir
 
 
 def _events(directory: Path) -> list:
@@ -26,12 +26,15 @@ def test_every_fold_is_logged_with_its_hparams(tmp_path, small_data):
     from tensorboard.plugins.hparams import metadata
 
     from hpsearch.config import ModelConfig
-    from hpsearch.evaluate import Protocol, evaluate
+    from hpsearch.training.evaluate import Protocol, evaluate
+    from hpsearch.trials import TrialRecord, fold_summary
 
     params = {"units_0": 16, "learning_rate": 0.01, "activation": "relu", "hidden": [16]}
     cfg = ModelConfig(hidden=[16], epochs=2, patience=0, batch_size=128)
-    evaluate(cfg, small_data, Protocol.kfold(2), seed=0,
-             callbacks_for_fold=lambda fold: fold_callbacks(tmp_path, "7", fold, params))
+    result = evaluate(cfg, small_data, Protocol.kfold(2), seed=0)
+    record = TrialRecord("7", params, cfg.to_dict(), status="ok",
+                         folds=[fold_summary(f) for f in result.folds])
+    log_trial(tmp_path, record)
     for fold in (0, 1):
         directory = run_dir(tmp_path, "7", fold)
         assert directory == tmp_path / "trial_7" / f"fold_{fold}"

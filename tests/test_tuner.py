@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from hpsearch.pruning import should_prune
-from hpsearch.trials import TrialRecord
+from hpsearch.pruning import MedianPruner, mean_curve
 
 FAST = ["--dataset", "fashion-mnist-sample", "-k", "2", "--epochs", "1", "--fix",
         "batch_size=256", "--fix", "layers=1", "--fix", "units=64", "-q"]
@@ -53,10 +52,10 @@ def test_tiny_search_end_to_end_then_export(tmp_path, cli) -> None:
 
 
 def test_interrupted_search_resumes_without_rerunning(tmp_path, cli, monkeypatch) -> None:
-    import hpsearch.evaluate as evaluate_module
+    import hpsearch.training.evaluate as evaluate_module
 
     project = tmp_path / "p"
-    real, calls = evaluate_module.evaluate, []
+    real, calls = evaluate_module.evaluate_seeds, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -64,7 +63,7 @@ def test_interrupted_search_resumes_without_rerunning(tmp_path, cli, monkeypatch
             raise KeyboardInterrupt  # Ctrl-C in the third trial
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(evaluate_module, "evaluate", interrupted)
+    monkeypatch.setattr(evaluate_module, "evaluate_seeds", interrupted)
     args = ["tune", "-o", str(project), "--tuner", "random", "--max-trials", "3", *FAST]
     code, _, err = cli(*args)
     assert code == 130 and "--resume" in err
@@ -94,21 +93,73 @@ def test_resume_refuses_a_different_search(tmp_path, cli) -> None:
     assert code == 2 and "different search" in err and err.count("\n") == 1
 
 
-def test_pruning_records_pruned_trials_with_partial_scores(tmp_path, cli) -> None:
-    space = tmp_path / "space.toml"  # trial 0 is the default (adam 1e-3); trial 1 must be sgd
-    space.write_text('[optimizer]\nvalues = ["adam", "sgd"]\n[learning_rate]\nvalue = 0.001\n'
-                     '[activation]\nvalue = "relu"\n[dropout]\nvalue = "none"\n'
-                     '[kernel_regularizer]\nvalue = "none"\n'
-                     '[activity_regularizer]\nvalue = "none"\n')
-    project = tmp_path / "p"
-    code, _, err = cli("tune", "-o", str(project), "--tuner", "random", "--max-trials", "2",
-                       "--space", str(space), *FAST)
-    assert code == 0, err
-    rows = {r["trial_id"]: r for r in _rows(project)}
-    assert rows["0"]["status"] == "ok"
-    assert rows["1"]["status"] == "pruned" and rows["1"]["n_folds_done"] == "1"
-    assert rows["1"]["split0_val_accuracy"] and not rows["1"]["split1_val_accuracy"]
-    assert "below trial 0" in rows["1"]["reason"]
+def _search(tmp_path, space_text: str, **settings):
+    """A search in process through the library (TuneSettings the CLI does not expose)."""
+    from hpsearch.data import load_dataset
+    from hpsearch.space import build_space
+    from hpsearch.trials import Project
+    from hpsearch.tuner import TuneSettings, build_tuner, run_search
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "space.toml"
+    path.write_text(space_text)
+    from hpsearch.config import ModelConfig
+
+    space = build_space(path, ["batch_size=256", "layers=1", "units=64"],
+                        ModelConfig(epochs=settings.pop("epochs", 4), patience=0))
+    settings = TuneSettings(tuner="random", folds=2, **settings)
+    project = Project(tmp_path / "p")
+    project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": 2,
+                  "dataset": "fashion-mnist-sample", "seed": 0, "prune": settings.prune,
+                  "max_trials": settings.max_trials}, resume=False, overwrite=False)
+    run_search(build_tuner(space, settings, project), load_dataset("fashion-mnist-sample"))
+    project.write_results(2)
+    return project
+
+
+GOOD_THEN_BAD = ('[optimizer]\nvalues = ["adam", "sgd"]\n[learning_rate]\nvalue = 0.001\n'
+                 '[activation]\nvalue = "relu"\n[dropout]\nvalue = "none"\n'
+                 '[kernel_regularizer]\nvalue = "none"\n'
+                 '[activity_regularizer]\nvalue = "none"\n')
+
+
+def test_a_pruned_trial_is_recorded_as_pruned_with_its_epochs_and_partial_curves(tmp_path):
+    # trial 0 is the default (adam 1e-3); trial 1 is sgd 1e-3, far behind after 2 epochs
+    project = _search(tmp_path, GOOD_THEN_BAD, max_trials=2, prune_min_trials=1, epochs=4)
+    rows = {r["trial_id"]: r for r in _rows(project.dir)}
+    assert rows["0"]["status"] == "ok" and rows["1"]["status"] == "pruned"
+    assert "at epoch 2 of 4" in rows["1"]["reason"] and "median" in rows["1"]["reason"]
+    record = _records(project.dir)["trial_1"]
+    assert record["status"] == "pruned" and len(record["folds"]) == 2
+    for fold in record["folds"]:  # every fold stopped together, its epochs and curves kept
+        assert fold["epochs_run"] == 2 and len(fold["history"]["val_accuracy"]) == 2
+        assert fold["val_accuracy"] == fold["history"]["val_accuracy"][-1]
+    oracle = json.loads((project.dir / "kt" / "trial_1" / "trial.json").read_text())
+    assert oracle["score"] == pytest.approx(float(rows["1"]["mean_val_accuracy"]))
+
+
+def test_pruning_never_makes_the_same_search_longer(tmp_path):
+    """Random search draws the same configs either way: pruned trials only lose epochs."""
+    pruned = _search(tmp_path / "a", GOOD_THEN_BAD, max_trials=2, prune_min_trials=1)
+    full = _search(tmp_path / "b", GOOD_THEN_BAD, max_trials=2, prune=False)
+    epochs = [sum(f["epochs_run"] for r in _records(p.dir).values() for f in r["folds"])
+              for p in (pruned, full)]
+    assert epochs[0] < epochs[1] == 2 * 2 * 4
+
+
+def test_median_pruner_rules() -> None:
+    pruner = MedianPruner(warmup_epochs=2, min_trials=2)
+    peers = [[0.5, 0.6, 0.7, 0.8], [0.5, 0.7, 0.8, 0.85]]
+    assert not pruner.decide(2, 4, 0.1, peers).prune  # inside the warm-up
+    assert not pruner.decide(4, 4, 0.1, peers).prune  # the last epoch saves nothing
+    assert not pruner.decide(3, 4, 0.1, peers[:1]).prune  # too few finished trials
+    assert not pruner.decide(3, 4, 0.75, peers).prune  # at the median (0.75): kept
+    decision = pruner.decide(3, 4, 0.74, peers)
+    assert decision.prune and "median 0.7500 of 2 finished trials" in decision.reason
+    assert not pruner.decide(3, 4, 0.1, [[0.9], [0.9]]).prune  # peers that never got there
+    assert MedianPruner.for_budget(15).warmup_epochs == 3
+    assert mean_curve([{"val_accuracy": [0.5, 0.7]}, {"val_accuracy": [0.7, 0.9, 1.0]}]) == \
+        pytest.approx([0.6, 0.8])
 
 
 def test_diverging_trials_fail_and_stop_the_search_clearly(tmp_path, cli) -> None:
@@ -149,11 +200,3 @@ def test_export_from_bad_directory(tmp_path, cli) -> None:
     assert code == 2 and "does not exist" in err
     code, _, err = cli("export", "--from", str(tmp_path))
     assert code == 2 and "not an hpsearch tune project" in err
-
-
-def test_should_prune_is_paired_and_needs_a_finished_best() -> None:
-    best = TrialRecord("0", {}, {}, status="ok", folds=[{"fold": 0, "val_accuracy": 0.80},
-                                                        {"fold": 1, "val_accuracy": 0.90}])
-    assert not should_prune([0.70], []).prune
-    assert not should_prune([0.795], [best]).prune  # inside the margin on fold 0
-    assert should_prune([0.75], [best]).prune

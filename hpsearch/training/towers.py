@@ -175,6 +175,38 @@ def _classes() -> tuple[type, type, type]:
                                                                      1.0)))
             return out
 
+    class TowerDropout(keras.layers.Layer):
+        """Dropout (inverted, x / (1 - rate) on kept units) or Gaussian dropout (x times
+        N(1, rate / (1 - rate))), as Keras' layers compute them, with masks drawn by
+        TensorFlow's stateless Philox generator from (layer seed, step counter).
+
+        Why not Keras' layers: under XLA on a CPU their random draws cost ~300 ms per step
+        for a (2, 256, 512) tensor against ~2 ms for a stateless Philox draw, ten times the
+        rest of the step. Each tower's masks are independent draws (they are different
+        positions of one draw).
+        """
+
+        def __init__(self, kind: str, rate: float, seed: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.kind, self.rate, self.seed = kind, float(rate), int(seed) % (2 ** 31)
+
+        def build(self, input_shape: Any) -> None:
+            self.step = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                        trainable=False, name="step")
+
+        def call(self, x: Any, training: bool = False) -> Any:
+            if not training:
+                return x
+            self.step.assign_add(1)
+            seed = tf.stack([tf.constant(self.seed, tf.int32), tf.convert_to_tensor(self.step)])
+            if self.kind == "gaussian":
+                noise = tf.random.stateless_normal(tf.shape(x), seed, dtype=x.dtype,
+                                                   alg="philox")
+                return x * (1.0 + (self.rate / (1.0 - self.rate)) ** 0.5 * noise)
+            keep = tf.random.stateless_uniform(tf.shape(x), seed, dtype=x.dtype,
+                                               alg="philox") >= self.rate
+            return tf.where(keep, x / (1.0 - self.rate), tf.zeros_like(x))
+
     class TowerScores(keras.metrics.Metric):
         """Per-tower weighted sums of loss, correct answers and weights over an epoch.
 
@@ -221,8 +253,9 @@ def _classes() -> tuple[type, type, type]:
             self.stack: list[Any] = []
             for spec in layer_plan(cfg, num_classes):
                 if spec.kind == "dropout":
-                    self.stack.append(_dropout(cfg, seeds[0] * DROPOUT_SEED + spec.index,
-                                               spec.name))
+                    self.stack.append(TowerDropout(cfg.dropout, cfg.dropout_rate,
+                                                   seeds[0] * DROPOUT_SEED + spec.index,
+                                                   name=spec.name))
                     continue
                 activity = ((cfg.activity_regularizer, cfg.activity_rate)
                             if spec.activity and cfg.activity_regularizer != "none" else None)

@@ -36,8 +36,8 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
 
+    from hpsearch.search.tuner import oracle_seed
     from hpsearch.training.towers import regularizer  # the same penalty objects
-    from hpsearch.tuner import oracle_seed
 
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
 
@@ -98,8 +98,8 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     # side (build_tuner would otherwise import them inside the timed search: ~8 s here).
     import keras_tuner  # noqa: F401
 
-    from hpsearch.trials import Project
-    from hpsearch.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.project import Project
+    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
 
     # warm start off: sample exactly what plain RandomSearch samples
     settings = TuneSettings(tuner="random", max_trials=trials, folds=folds, seed=seed,
@@ -111,7 +111,7 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
                   "settings": settings.__dict__}, resume=False, overwrite=False)
     start = time.perf_counter()
     if workers:
-        from hpsearch.distributed import run_distributed
+        from hpsearch.search.distributed import run_distributed
 
         run_distributed(space, settings, project, workers, "127.0.0.1", 0, quiet=True)
     else:
@@ -132,8 +132,8 @@ SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",
 
 def run_side(side: str, args: argparse.Namespace) -> dict:
     """One side in a fresh process of its own: each gets the settings it would get alone
-    (hpsearch sets TF_ENABLE_ONEDNN_OPTS when imported; plain Keras Tuner must not inherit it)
-    and no side pays for or profits from the other's memory and traced graphs."""
+    (hpsearch.training sets TF_ENABLE_ONEDNN_OPTS when imported; plain Keras Tuner must not
+    inherit it) and no side pays for or profits from the other's memory and traced graphs."""
     env = dict(os.environ)  # this parent never imports hpsearch, so nothing is added here
     if side == "plain-onednn":
         env["TF_ENABLE_ONEDNN_OPTS"] = "1"
@@ -158,7 +158,7 @@ def one_side(args: argparse.Namespace) -> None:
         import tensorflow  # noqa: F401 - loaded before hpsearch, with TensorFlow's settings
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.data import load_dataset
-    from hpsearch.space import build_space
+    from hpsearch.search.space import build_space
 
     data = load_dataset(args.dataset, args.data_dir)
     # A constant rate on both sides: the plain loop trains the way users write it.

@@ -37,9 +37,9 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.data import load_dataset
-    from hpsearch.space import build_space
-    from hpsearch.trials import Project
-    from hpsearch.tuner import Hooks, TuneSettings, build_tuner, run_search
+    from hpsearch.search.project import Project
+    from hpsearch.search.space import build_space
+    from hpsearch.search.tuner import Hooks, TuneSettings, build_tuner, run_search
 
     data = load_dataset(args.dataset, args.data_dir)
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0"])

@@ -1,4 +1,4 @@
-"""Build the Fashion-MNIST sample shipped inside the package (hpsearch/datasets/).
+"""Build the Fashion-MNIST sample shipped inside the package (hpsearch/data/).
 
 A stratified sample (600 train + 100 test images per class, seed 0) of the full data, so every
 command and every test can run offline on real images. Run once from the full IDX files:
@@ -33,7 +33,7 @@ def main() -> None:
     arrays = load_idx_dir(args.data_dir)
     x_train, y_train = stratified(arrays["x_train"], arrays["y_train"], args.train, args.seed)
     x_test, y_test = stratified(arrays["x_test"], arrays["y_test"], args.test, args.seed)
-    out = Path(__file__).resolve().parents[1] / "hpsearch" / "datasets" / SAMPLE_RESOURCE
+    out = Path(__file__).resolve().parents[1] / "hpsearch" / "data" / SAMPLE_RESOURCE
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): "

@@ -9,7 +9,7 @@ import pytest
 
 from hpsearch.config import PRESETS
 from hpsearch.errors import ProjectError
-from hpsearch.export import export_model, load_model
+from hpsearch.training.export import export_model, load_model
 
 TINY = PRESETS["model1"].with_overrides({"hidden": [16], "epochs": 1, "batch_size": 64})
 

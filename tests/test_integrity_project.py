@@ -100,7 +100,7 @@ def test_damaged_file_never_silently_changes_a_result(base, kind, how, tmp_path,
         assert card["cv"]["trial_id"] == base["best"]
         assert card["cv"]["mean"] == pytest.approx(base["mean"])
     else:
-        from hpsearch.tune_export import best_from_project
+        from hpsearch.search.best import best_from_project
 
         _, cv, _ = best_from_project(directory)
         assert (cv["trial_id"], cv["mean"]) == (base["best"], pytest.approx(base["mean"]))

@@ -62,7 +62,7 @@ def _error_line(err: str, how: str, where: Path) -> None:
 
 @pytest.mark.parametrize("how", ["full", "read-only"])
 def test_tune_on_a_full_disk_stops_with_one_line_and_resumes(disk, how, cli, monkeypatch):
-    from hpsearch.trials import Project
+    from hpsearch.search.project import Project
 
     mount, break_, heal = disk
     directory = mount / "proj"
@@ -93,7 +93,7 @@ def test_tune_on_a_full_disk_stops_with_one_line_and_resumes(disk, how, cli, mon
 
 
 def test_study_on_a_full_disk_stops_with_one_line_and_resumes(disk, cli, monkeypatch):
-    import hpsearch.study_runner as runner
+    import hpsearch.studies.runner as runner
 
     mount, break_, heal = disk
     out = mount / "study"

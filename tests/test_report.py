@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hpsearch.errors import ProjectError
-from hpsearch.report import detect, write_report
+from hpsearch.reports.writer import detect, write_report
 
 FOLDS = 2
 PARAMS = [  # trial id -> (status, params, per-fold val accuracy)
@@ -59,7 +59,7 @@ def _fold(i: int, acc: float, history: bool) -> dict:
 def make_search(directory: Path, upto: int = len(PARAMS), running: bool = False,
                 max_trials: int = 5) -> Path:
     """A tune project with trials 0..upto-1 (and optionally a running trial with one fold)."""
-    from hpsearch.trials import Project, TrialRecord
+    from hpsearch.search.project import Project, TrialRecord
 
     project = Project(directory)
     meta = {"fingerprint": "f", "tuner": "random", "folds": FOLDS, "seed": 0, "prune": True,
@@ -99,7 +99,7 @@ STUDY_META = {
 
 def make_study(directory: Path, runs: int = 4) -> Path:
     """A study directory with the first `runs` of its 4 runs finished (study_store format)."""
-    from hpsearch.study_store import save_run, write_study, write_tables
+    from hpsearch.studies.store import save_run, write_study, write_tables
 
     write_study(directory, STUDY_META)
     records = []
@@ -201,7 +201,7 @@ def test_study_report_reuses_the_study_figures_and_verdicts(tmp_path):
 
 def test_partial_study_and_partial_lab_report(tmp_path):
     lab = tmp_path / "lab"
-    from hpsearch.study_store import write_study
+    from hpsearch.studies.store import write_study
 
     write_study(lab, {"study": "all", "studies": ["optimizer", "batch-size"]})
     make_study(lab / "optimizer", runs=3)
@@ -214,7 +214,7 @@ def test_partial_study_and_partial_lab_report(tmp_path):
 
 
 def test_study_without_runs_and_a_foreign_directory_are_project_errors(tmp_path):
-    from hpsearch.study_store import write_study
+    from hpsearch.studies.store import write_study
 
     write_study(tmp_path / "empty", STUDY_META)
     with pytest.raises(ProjectError, match="no finished run"):

@@ -26,7 +26,7 @@ TUNE = ["--dataset", "fashion-mnist-sample", "-q", "-k", "2", "--epochs", "1",
 ])
 def test_oracle_listens_on_loopback_unless_asked(cli, tmp_path, monkeypatch, extra, served,
                                                  connect) -> None:
-    import hpsearch.distributed as distributed
+    import hpsearch.search.distributed as distributed
 
     seen: dict[str, object] = {}
 
@@ -58,7 +58,7 @@ def test_exported_models_load_with_safe_mode_on(tmp_path) -> None:
     import keras
 
     from hpsearch.errors import ProjectError
-    from hpsearch.export import load_model
+    from hpsearch.training.export import load_model
 
     inputs = keras.Input((2,))
     outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
@@ -99,9 +99,10 @@ def test_code_in_configs_is_an_unknown_value_never_evaluated(cli, tmp_path, monk
 
 def test_config_parsers_never_call_eval() -> None:
     root = Path(__file__).resolve().parents[1]
-    for module in ("hpsearch/config.py", "hpsearch/space.py", "hpsearch/studies.py",
-                   "hpsearch/data.py", "hpsearch/trials.py", "hpsearch/study_store.py",
-                   "hpsearch/distributed.py", "playground/config.py"):
+    for module in ("hpsearch/config.py", "hpsearch/search/space.py", "hpsearch/studies/plan.py",
+                   "hpsearch/data/load.py", "hpsearch/data/idx.py", "hpsearch/search/project.py",
+                   "hpsearch/studies/store.py", "hpsearch/search/distributed.py",
+                   "playground/config.py"):
         source = (root / module).read_text()
         for call in ("eval(", "exec(", "pickle.load", "yaml.load", "allow_pickle=True"):
             assert call not in source, f"{module} uses {call}"
@@ -139,8 +140,8 @@ def test_space_files_cannot_name_a_path(cli, tmp_path, text) -> None:
 
 def test_file_names_built_from_values_stay_inside_the_output_dir(tmp_path) -> None:
     """Study run files are named after variants; trial records after trial ids."""
-    from hpsearch.study_store import run_path
-    from hpsearch.trials import Project
+    from hpsearch.search.project import Project
+    from hpsearch.studies.store import run_path
 
     out = tmp_path / "out"
     for name in ("../../etc/passwd", "/abs/path", "..", "a/../../b", "c:\\x"):

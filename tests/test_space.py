@@ -6,7 +6,7 @@ import pytest
 
 from hpsearch.cli import run
 from hpsearch.errors import SpaceError
-from hpsearch.space import DEFAULT_SPACE, Space, build_space, make_knob
+from hpsearch.search.space import DEFAULT_SPACE, Space, build_space, make_knob
 
 
 def test_default_space_declares_every_knob_and_warm_starts_from_defaults() -> None:
@@ -99,7 +99,7 @@ def test_cli_bad_space_file_is_one_line_exit_2(tmp_path, capsys) -> None:
 def test_first_trial_is_the_defaults_unless_warm_start_is_off(tmp_path, warm_start) -> None:
     import keras_tuner as kt
 
-    from hpsearch.tuner import TuneSettings, make_oracle, oracle_seed
+    from hpsearch.search.tuner import TuneSettings, make_oracle, oracle_seed
 
     space = build_space()
     ours = make_oracle(space, TuneSettings(tuner="random", max_trials=3, seed=4,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from hpsearch.study_report import SUMMARY_COLUMNS
-from hpsearch.study_store import CURVE_COLUMNS, RESULT_COLUMNS
+from hpsearch.reports.study_summary import SUMMARY_COLUMNS
+from hpsearch.studies.store import CURVE_COLUMNS, RESULT_COLUMNS
 
 SAMPLE = ["--dataset", "fashion-mnist-sample", "--quiet"]
 

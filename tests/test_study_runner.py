@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hpsearch import study_runner
 from hpsearch.errors import ConfigError, ProjectError, TrialFailed
-from hpsearch.evaluate import FoldResult, Result
-from hpsearch.studies import STUDIES, build_plan
-from hpsearch.study_runner import RunSettings, run_study
-from hpsearch.study_store import read_csv
+from hpsearch.studies import runner as study_runner
+from hpsearch.studies.plan import STUDIES, build_plan
+from hpsearch.studies.runner import RunSettings, run_study
+from hpsearch.studies.store import read_csv
+from hpsearch.training.evaluate import FoldResult, Result
 
 
 @pytest.mark.parametrize("name", [n for n in STUDIES if n != "architectures"])

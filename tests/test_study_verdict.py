@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hpsearch.reports.study_summary import summary_rows, verdict_json, verdicts
 from hpsearch.stats import PairedTest
-from hpsearch.study_report import summary_rows, verdict_json, verdicts
-from hpsearch.study_verdict import collect, decide, infer_test, study_test
+from hpsearch.studies.verdict import collect, decide, infer_test, study_test
 
 
 def _scores(**variants: list[float]) -> dict[str, dict[tuple[int, int], float]]:

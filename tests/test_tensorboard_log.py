@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpsearch.tensorboard_log import hparam_values, log_trial, run_dir
+from hpsearch.search.tensorboard import hparam_values, log_trial, run_dir
 
 
 def _events(directory: Path) -> list:
@@ -26,8 +26,8 @@ def test_every_fold_is_logged_with_its_hparams(tmp_path, small_data):
     from tensorboard.plugins.hparams import metadata
 
     from hpsearch.config import ModelConfig
+    from hpsearch.search.project import TrialRecord, fold_summary
     from hpsearch.training.evaluate import Protocol, evaluate
-    from hpsearch.trials import TrialRecord, fold_summary
 
     params = {"units_0": 16, "learning_rate": 0.01, "activation": "relu", "hidden": [16]}
     cfg = ModelConfig(hidden=[16], epochs=2, patience=0, batch_size=128)

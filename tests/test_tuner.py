@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hpsearch.pruning import MedianPruner, mean_curve
+from hpsearch.search.pruning import MedianPruner, mean_curve
 
 FAST = ["--dataset", "fashion-mnist-sample", "-k", "2", "--epochs", "1", "--fix",
         "batch_size=256", "--fix", "layers=1", "--fix", "units=64", "-q"]
@@ -96,9 +96,9 @@ def test_resume_refuses_a_different_search(tmp_path, cli) -> None:
 def _search(tmp_path, space_text: str, **settings):
     """A search in process through the library (TuneSettings the CLI does not expose)."""
     from hpsearch.data import load_dataset
-    from hpsearch.space import build_space
-    from hpsearch.trials import Project
-    from hpsearch.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.project import Project
+    from hpsearch.search.space import build_space
+    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "space.toml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hpsearch.space import build_space
-from hpsearch.tuner import TuneSettings, make_oracle
+from hpsearch.search.space import build_space
+from hpsearch.search.tuner import TuneSettings, make_oracle
 
 
 def test_trial_orphaned_between_state_writes_is_retried(tmp_path):

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from hpsearch.distributed import parse_address
 from hpsearch.errors import ConfigError
+from hpsearch.search.distributed import parse_address
 
 
 @pytest.mark.slow

@@ -193,7 +193,7 @@ def test_playground_serve_imports_no_tensorflow():
 
 
 def test_study_dashboard_counts_finished_runs_and_ranks_variants(tmp_path):
-    from hpsearch.study_store import save_run
+    from hpsearch.studies.store import save_run
     from hpsearch.web.dashboard_data import snapshot
 
     out = tmp_path / "study"

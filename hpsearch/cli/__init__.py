@@ -96,7 +96,7 @@ TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker"}
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow with the process's stderr pointed at /dev/null.
 
-    With oneDNN on (our default, see `hpsearch/__init__.py`) TensorFlow logs "oneDNN custom
+    With oneDNN on (our default, see `hpsearch/training/__init__.py`) TensorFlow logs "oneDNN custom
     operations are on" from C++ before its logging is set up, so TF_CPP_MIN_LOG_LEVEL cannot
     silence it; a terminal user should see only our lines. An import error is still raised,
     after stderr is back.
@@ -110,6 +110,8 @@ def import_tensorflow_quietly() -> None:
             os.dup2(null.fileno(), 2)
             try:
                 import tensorflow  # noqa: F401
+
+                import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
             finally:
                 os.dup2(saved, 2)
     finally:

@@ -57,14 +57,14 @@ def train(
 
     Example: hpsearch train --preset model1 --set epochs=5 --dataset fashion-mnist-sample
     """
-    from hpsearch.evaluate import Protocol, evaluate
+    from hpsearch.training.evaluate import Protocol, evaluate
 
     cfg = _single_config(preset, config, set_)
     protocol = Protocol.train_test(validation_split)
     if out is not None and out.suffix != ".keras":
         raise ConfigError(f"--out {out}: a model file must end in .keras")
     if out is not None:
-        from hpsearch.export import prepare_output_dir
+        from hpsearch.training.export import prepare_output_dir
 
         prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
     data = load_data(dataset, data_dir)
@@ -121,7 +121,7 @@ def cv(
 
     Example: hpsearch cv --preset model1 --preset model2 --preset model3 --folds 5
     """
-    from hpsearch.evaluate import Protocol, evaluate
+    from hpsearch.training.evaluate import Protocol, evaluate
 
     protocol = Protocol.kfold(folds)
     candidates = [(name, resolve_config(name, None, set_)) for name in preset or []]
@@ -201,11 +201,11 @@ def export(
     Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
     Example: hpsearch export --from tune-project --out best/
     """
-    from hpsearch.export import export_model, prepare_output_dir
+    from hpsearch.training.export import export_model, prepare_output_dir
 
     cv_info, source = None, "config"
     if from_dir is not None:
-        from hpsearch.tune_export import best_from_project
+        from hpsearch.search.best import best_from_project
 
         if preset or config or set_:
             raise ConfigError("--from exports a tune project's best trial; drop --preset, "

@@ -1,4 +1,4 @@
-"""`hpsearch report DIR`: parse, call `hpsearch.report.write_report`, print where it went."""
+"""`hpsearch report DIR`: parse, call `hpsearch.reports.writer.write_report`, print the path."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def report(
 
         serve_dashboard(directory, host, port, open_browser)
         return
-    from hpsearch.report import write_report
+    from hpsearch.reports.writer import write_report
 
     if top < 1:
         raise ConfigError(f"--top must be at least 1, got {top}")

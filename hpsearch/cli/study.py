@@ -13,7 +13,7 @@ from rich.table import Table
 from hpsearch.cli import app
 from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit, load_data
 from hpsearch.errors import ConfigError
-from hpsearch.studies import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
+from hpsearch.studies.plan import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
 
 console = Console()
 QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
@@ -36,7 +36,7 @@ class Job:
 def _jobs(name: str, base: str | None, values: str | None, rate: float | None,
           repeats: int | None, epochs: int | None, folds: int, seed: int, out: Path,
           quick: bool) -> list[Job]:
-    from hpsearch.study_runner import seeds_for
+    from hpsearch.studies.runner import seeds_for
 
     if name == ALL:
         for flag, given in (("--base", base), ("--values", values), ("--rate", rate)):
@@ -61,7 +61,7 @@ def _jobs(name: str, base: str | None, values: str | None, rate: float | None,
 
 
 def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
-    from hpsearch.study_budget import KNOWN_SIZES
+    from hpsearch.studies.budget import KNOWN_SIZES
 
     if dataset in KNOWN_SIZES:
         return KNOWN_SIZES[dataset]
@@ -70,8 +70,8 @@ def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
 
 
 def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: bool) -> None:
-    from hpsearch.study_budget import budget, fmt_duration
-    from hpsearch.study_runner import VALIDATION_FRACTION, pending_runs
+    from hpsearch.studies.budget import budget, fmt_duration
+    from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
 
     n_train, _ = _sizes(dataset, data_dir)
     budgets = [budget(j.plan, len(j.seeds), j.folds, n_train, VALIDATION_FRACTION)
@@ -99,14 +99,14 @@ def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: boo
 
 
 def _settings(job: Job) -> Any:
-    from hpsearch.study_runner import RunSettings
+    from hpsearch.studies.runner import RunSettings
 
     return RunSettings(job.seeds, job.folds)
 
 
 def _run_job(job: Job, data: Any, bar: Any, resume: bool, overwrite: bool) -> dict[str, Any]:
-    from hpsearch.study_report import write_report
-    from hpsearch.study_runner import run_study, select_and_export
+    from hpsearch.reports.study_summary import write_report
+    from hpsearch.studies.runner import run_study, select_and_export
 
     epochs = job.plan.base.epochs
 
@@ -126,7 +126,7 @@ def _run_job(job: Job, data: Any, bar: Any, resume: bool, overwrite: bool) -> di
 
 
 def _pending_epochs(jobs: list[Job]) -> int:
-    from hpsearch.study_runner import pending_runs
+    from hpsearch.studies.runner import pending_runs
 
     total = 0
     for job in jobs:
@@ -229,7 +229,7 @@ def study(
                 digests.append(_run_job(job, data, bar, resume or name == ALL, overwrite
                                         and name != ALL))
         if name == ALL:
-            from hpsearch.study_collect import write_lab_report
+            from hpsearch.reports.lab import write_lab_report
 
             write_lab_report(out, [job.out for job in jobs])
     payload = {"study": name, "out": str(out), "studies": digests}
@@ -246,8 +246,8 @@ def study(
 def _check_dirs(name: str, jobs: list[Job], out: Path, data: Any, resume: bool,
                 overwrite: bool) -> None:
     """Refuse before any training, not after the first study of `all` has run."""
-    from hpsearch.study_runner import RunSettings, study_meta
-    from hpsearch.study_store import check_dir, prepare_dir
+    from hpsearch.studies.runner import RunSettings, study_meta
+    from hpsearch.studies.store import check_dir, prepare_dir
 
     if name != ALL:
         check_dir(out, study_meta(jobs[0].plan, RunSettings(jobs[0].seeds, jobs[0].folds),

@@ -1,4 +1,4 @@
-"""`hpsearch tune` and `hpsearch worker`: parse, call `hpsearch.tuner`, print."""
+"""`hpsearch tune` and `hpsearch worker`: parse, call `hpsearch.search.tuner`, print."""
 
 from __future__ import annotations
 
@@ -77,9 +77,9 @@ def tune(
     Example: hpsearch tune --max-trials 30 --directory runs/t1 --dataset fashion-mnist-sample
     """
     from hpsearch.locks import project_lock
-    from hpsearch.space import build_space
-    from hpsearch.trials import Project
-    from hpsearch.tuner import TUNERS, TuneSettings
+    from hpsearch.search.project import Project
+    from hpsearch.search.space import build_space
+    from hpsearch.search.tuner import TUNERS, TuneSettings
 
     _check(tuner in TUNERS, f"--tuner {tuner!r} is unknown; choose one of {', '.join(TUNERS)}")
     _check(max_trials >= 1, f"--max-trials must be at least 1, got {max_trials}")
@@ -109,7 +109,7 @@ def tune(
         for note in project.notes:  # what --resume repaired from the other copy
             typer.echo(f"resume: {note}", err=True)
         if workers:
-            from hpsearch.distributed import run_distributed
+            from hpsearch.search.distributed import run_distributed
 
             run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
         else:
@@ -121,7 +121,7 @@ def tune(
 def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,
                tensorboard: Path | None = None) -> None:
     from hpsearch.progress import tracker
-    from hpsearch.tuner import Hooks, build_tuner, run_search
+    from hpsearch.search.tuner import Hooks, build_tuner, run_search
 
     done = [r for r in project.records() if r.final]
     epochs = space.base.epochs  # the bar counts trial-epochs: all folds train together
@@ -210,7 +210,7 @@ def _report(project: Any, rows: list[dict], dataset: str, data_dir: Path | None,
 
 def _dry_run(space: Any, settings: Any, dataset: str, data_dir: Path | None,
              json_out: bool) -> None:
-    from hpsearch.budget import calibrate
+    from hpsearch.search.budget import calibrate
 
     data = load_data(dataset, data_dir)
     estimate = calibrate(space, settings, data)
@@ -231,6 +231,6 @@ def worker(
 
     Example: hpsearch worker --oracle 10.0.0.5:8000 --directory /shared/runs/t1
     """
-    from hpsearch.distributed import run_worker
+    from hpsearch.search.distributed import run_worker
 
     run_worker(oracle, directory, worker_id, threads)

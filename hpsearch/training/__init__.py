@@ -6,5 +6,19 @@
 - `evaluate`: protocols, folds and repeats, `Result`;
 - `rows`: the shared copy of the training rows; `session`: hygiene between fits.
 
-Nothing here is imported by `import hpsearch`; TensorFlow loads on the first fit.
+Nothing here is imported by `import hpsearch`; TensorFlow loads on the first fit. TensorFlow's
+settings are applied here, where it is first imported (every module that imports TensorFlow,
+Keras or Keras Tuner imports this package first), so `import hpsearch` changes no environment
+variable. Each is a default: a value the user set wins.
 """
+
+import os
+
+# TensorFlow prints C++ start-up chatter to stderr; users of a CLI should see only our lines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow turns its oneDNN kernels on by default only for CPUs with AVX-512/AMX; on an
+# AVX2 CPU (like our 2-core benchmark machine) they train our small MLPs ~20% faster than
+# the default Eigen kernels (scripts/bench_tune.py). Read once, when TensorFlow loads; set
+# TF_ENABLE_ONEDNN_OPTS=0 to get TensorFlow's choice back.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpsearch.report import detect
+from hpsearch.reports.writer import detect
 
 from .server import STATIC_DIR, App, Request, Response, file_response
 

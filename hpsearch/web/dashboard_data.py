@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hpsearch.report import SEARCH, detect
+from hpsearch.reports.writer import SEARCH, detect
 
 CURVE_TRIALS = 4  # learning curves shown: the running trials, else the latest finished
 
@@ -54,8 +54,8 @@ def search_snapshot(directory: Path) -> dict[str, Any]:
         >>> search_snapshot(Path("tune-project"))["kind"]  # doctest: +SKIP
         'search'
     """
-    from hpsearch.report_search import budget
-    from hpsearch.report_trials import load_search
+    from hpsearch.reports.search import budget
+    from hpsearch.reports.trials import load_search
 
     search = load_search(directory)
     spent = budget(search)
@@ -98,7 +98,7 @@ def search_snapshot(directory: Path) -> dict[str, Any]:
 
 def study_snapshot(directory: Path) -> dict[str, Any]:
     """A study now: runs finished of planned + ETA, best variant so far, runs, curves."""
-    from hpsearch.study_store import load_run, read_study
+    from hpsearch.studies.store import load_run, read_study
 
     meta = read_study(directory)
     metric = meta.get("primary_metric") or "val_accuracy"

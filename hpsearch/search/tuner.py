@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
+import hpsearch.training  # noqa: F401  (TensorFlow's settings, before Keras Tuner)
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError, HpsearchError, TrialFailed
 from hpsearch.fileio import atomic_write_json, storage_error
-from hpsearch.pruning import DEFAULT_MIN_TRIALS
-from hpsearch.space import Space
-from hpsearch.trials import KT_DIR, Project, TrialRecord, fold_summary, now
+from hpsearch.search.project import KT_DIR, Project, TrialRecord, fold_summary, now
+from hpsearch.search.pruning import DEFAULT_MIN_TRIALS
+from hpsearch.search.space import Space
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 OBJECTIVE = "val_accuracy"
@@ -165,7 +166,7 @@ def make_tuner_class() -> type:
                      hooks: Hooks | None = None, **kwargs: Any) -> None:
             self.space, self.settings, self.project = space, settings, project
             self.hooks = hooks or Hooks()
-            from hpsearch.trials import check_kt_state
+            from hpsearch.search.project import check_kt_state
 
             # Damaged Keras Tuner state is refused for library callers and workers too.
             check_kt_state(project.dir / KT_DIR,
@@ -222,7 +223,7 @@ def make_tuner_class() -> type:
             record.wall_time = time.perf_counter() - start
             self._finish(record, "pruned" if result.status == "pruned" else "ok", record.reason)
             if self.hooks.tensorboard is not None:
-                from hpsearch.tensorboard_log import log_trial
+                from hpsearch.search.tensorboard import log_trial
 
                 log_trial(self.hooks.tensorboard, record)
             return {OBJECTIVE: record.mean}
@@ -235,7 +236,7 @@ def make_tuner_class() -> type:
             parent's epoch, so their curves do not line up with their peers'."""
             if not self.settings.prune or self.settings.tuner == "hyperband":
                 return None
-            from hpsearch.pruning import MedianPruner, mean_curve
+            from hpsearch.search.pruning import MedianPruner, mean_curve
 
             pruner = replace(MedianPruner.for_budget(budget),
                              min_trials=self.settings.prune_min_trials)

@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import atomic_write_json, atomic_write_text
+from hpsearch.reports.study_figures import draw_all
 from hpsearch.stats import SD_LABEL, mean_std
-from hpsearch.study_plots import draw_all
-from hpsearch.study_store import (
+from hpsearch.studies.store import (
     CURVES_FILE,
     RESULTS_FILE,
     read_csv,
     read_study,
     to_csv,
 )
-from hpsearch.study_verdict import Verdict, collect, decide, study_test
+from hpsearch.studies.verdict import Verdict, collect, decide, study_test
 
 SUMMARY_FILE = "summary.csv"
 VERDICT_FILE = "verdict.json"

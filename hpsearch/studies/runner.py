@@ -16,10 +16,10 @@ from typing import Any
 
 from hpsearch.data import Dataset
 from hpsearch.errors import TrialFailed
-from hpsearch.export import library_versions
-from hpsearch.studies import StudyPlan, Variant
-from hpsearch.study_store import load_run, prepare_dir, save_run, write_tables
+from hpsearch.studies.plan import StudyPlan, Variant
+from hpsearch.studies.store import load_run, prepare_dir, save_run, write_tables
 from hpsearch.training.evaluate import Protocol, Result, evaluate_seeds
+from hpsearch.training.export import library_versions
 from hpsearch.training.loop import EpochHook
 
 VALIDATION_FRACTION = 0.2  # the lab's validation_split: curves without touching the test set
@@ -156,10 +156,10 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
     noise (someone has to be exported); the model card's `cv.verdict` says whether the choice
     was clear. A finished export for the same config and seed is reused on resume.
     """
-    from hpsearch.export import CARD_FILE, export_model
     from hpsearch.fileio import read_json
-    from hpsearch.study_store import result_rows
-    from hpsearch.study_verdict import collect, decide
+    from hpsearch.studies.store import result_rows
+    from hpsearch.studies.verdict import collect, decide
+    from hpsearch.training.export import CARD_FILE, export_model
 
     rows = [row for record in records for row in result_rows(record)]
     verdict = decide(collect(rows, "val_accuracy"), plan.reference.name, "val_accuracy")

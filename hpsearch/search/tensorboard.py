@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import hpsearch.training  # noqa: F401  (TensorFlow's settings, before TensorFlow)
+
 HParamValue = bool | int | float | str
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from hpsearch.errors import DamagedFile, ProjectError
 from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
 from hpsearch.locks import LOCK_FILE
-from hpsearch.tune_results import (
+from hpsearch.search.results import (
     RESULTS_CSV,
     RESULTS_JSON,
     STATUSES,

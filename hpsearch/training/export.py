@@ -15,8 +15,9 @@ from typing import Any
 from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
 from hpsearch.errors import ProjectError
-from hpsearch.evaluate import EpochHook, Protocol, evaluate
 from hpsearch.fileio import atomic_write_json
+from hpsearch.training.evaluate import Protocol, evaluate
+from hpsearch.training.loop import EpochHook
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"

@@ -33,8 +33,8 @@ class Written:
 
 def detect(directory: Path) -> str:
     """`search` or `study`, judged from the files; ProjectError when it is neither."""
-    from hpsearch.report_study import is_study
-    from hpsearch.report_trials import is_search
+    from hpsearch.reports.study import is_study
+    from hpsearch.reports.trials import is_search
 
     if not directory.exists():
         raise ProjectError(f"{directory} does not exist; pass a directory written by "
@@ -53,19 +53,19 @@ def detect(directory: Path) -> str:
 
 def write_report(directory: str | Path, top_k: int = 10) -> Written:
     """Write report.md (+ figures and CSV tables beside it) and a self-contained report.html."""
-    from hpsearch.report_html import html_page
+    from hpsearch.reports.html import html_page
 
     directory = Path(directory)
     kind = detect(directory)
     if kind == STUDY:
-        from hpsearch.report_study import study_markdown
+        from hpsearch.reports.study import study_markdown
 
         study = study_markdown(directory)
         title, markdown, tables = study.title, study.markdown, list(study.tables)
         figures = sorted(p for p in directory.rglob("*.png"))
         summary = study.summary or title
     else:
-        from hpsearch.report_search import search_markdown
+        from hpsearch.reports.search import search_markdown
 
         search = search_markdown(directory, top_k)
         title, markdown = search.title, search.markdown

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.report_trials import Search, Trial
-from hpsearch.study_plots import _pyplot
+from hpsearch.reports.study_figures import _pyplot
+from hpsearch.reports.trials import Search, Trial
 
 OK_COLOR, PRUNED_COLOR, FAILED_COLOR, BEST_COLOR = "#4c72b0", "#999999", "#c44e52", "#dd8452"
 FOLD_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860", "#da8bc3")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.config import ModelConfig
-from hpsearch.studies import StudyPlan
+from hpsearch.studies.plan import StudyPlan
 
 FIT_OVERHEAD_S = 1.5  # model build + first-epoch tracing
 EPOCH_OVERHEAD_S = 0.15  # validation pass and callbacks

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from hpsearch.fileio import atomic_write_text
-from hpsearch.study_report import CARD_PATH, markdown_section, verdicts
-from hpsearch.study_store import RESULTS_FILE, read_csv, read_study
+from hpsearch.reports.study_summary import CARD_PATH, markdown_section, verdicts
+from hpsearch.studies.store import RESULTS_FILE, read_csv, read_study
 
 REPORT_FILE = "report.md"
 

@@ -22,7 +22,7 @@ import numpy as np
 from hpsearch.fileio import Damage, kind_of, read_json
 
 if TYPE_CHECKING:
-    from hpsearch.trials import TrialRecord
+    from hpsearch.search.project import TrialRecord
 
 RESULTS_CSV, RESULTS_JSON = "results.csv", "results.json"
 STATUSES = ("ok", "pruned", "failed", "running")

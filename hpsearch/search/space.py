@@ -196,6 +196,8 @@ class Space:
         """Declare the knobs on a KT `HyperParameters` (conditional where a switch gates them)."""
         import keras_tuner as kt
 
+        import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
+
         hp = hp or kt.HyperParameters()
         for name in ("layers", *[n for n in self.knobs if n not in ("layers", "units")]):
             if name in CONDITIONS:  # a rate exists only where its switch is on

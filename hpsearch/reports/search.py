@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import atomic_write_text
-from hpsearch.report_search_plots import (
+from hpsearch.reports.search_figures import (
     curves_plot,
     history_plot,
     parallel_plot,
     params_plot,
 )
-from hpsearch.report_trials import Search, Trial, load_search
+from hpsearch.reports.trials import Search, Trial, load_search
 from hpsearch.stats import top_k_note
 
 TOP_CSV, TRIALS_CSV, BUDGET_CSV = "report_top.csv", "report_trials.csv", "report_budget.csv"

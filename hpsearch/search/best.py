@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.config import ModelConfig
-from hpsearch.trials import Project
+from hpsearch.search.project import Project
 
 
 def best_from_project(directory: str | Path, skip_damaged: bool = False

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hpsearch.training  # noqa: F401  (TensorFlow's settings, before TensorFlow)
 from hpsearch.errors import ConfigError, HpsearchError
-from hpsearch.trials import Project
+from hpsearch.search.project import Project
 
 ENV_KEYS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 MAX_RESTARTS_PER_WORKER = 2
@@ -71,7 +72,7 @@ def _spawn(worker_id: str, host: str, port: int, directory: Path, threads: int) 
 def run_distributed(space: Any, settings: Any, project: Project, workers: int, bind: str,
                     port: int, quiet: bool) -> None:
     """Serve the oracle here, run `workers` worker processes, re-queue a dead worker's trial."""
-    from hpsearch.tuner import build_tuner
+    from hpsearch.search.tuner import build_tuner
 
     port = port or free_port(bind)
     connect = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind
@@ -156,8 +157,8 @@ def _best(project: Project) -> str:
 def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int) -> None:
     """Join the chief at `oracle` and run trials until it says stop."""
     from hpsearch.data import load_dataset
-    from hpsearch.space import Space
-    from hpsearch.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.space import Space
+    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
 
     host, port = parse_address(oracle)
     project = Project(directory)

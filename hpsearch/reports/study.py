@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpsearch.errors import ProjectError
-from hpsearch.study_store import RESULTS_FILE, STUDY_FILE, read_csv, read_study
+from hpsearch.studies.store import RESULTS_FILE, STUDY_FILE, read_csv, read_study
 
 ALL = "all"
 STUDY_TABLES = ("results.csv", "summary.csv", "curves.csv")
@@ -54,7 +54,7 @@ def _progress(directory: Path) -> str:
 
 def single_study(directory: Path) -> StudyMarkdown:
     """Rebuild the study's summary, figures and verdicts from its runs, return its markdown."""
-    from hpsearch.study_report import markdown_section, write_report
+    from hpsearch.reports.study_summary import markdown_section, write_report
 
     meta = read_study(directory)
     if not _has_runs(directory):
@@ -71,8 +71,8 @@ def single_study(directory: Path) -> StudyMarkdown:
 
 def lab_report(directory: Path) -> StudyMarkdown:
     """`study all`: every sub-study with runs is reported, then the lab report is rebuilt."""
-    from hpsearch.study_collect import write_lab_report
-    from hpsearch.study_report import write_report
+    from hpsearch.reports.lab import write_lab_report
+    from hpsearch.reports.study_summary import write_report
 
     meta = read_study(directory)
     names = meta.get("studies") or sorted(p.name for p in directory.iterdir() if is_study(p))

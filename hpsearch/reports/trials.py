@@ -1,6 +1,6 @@
 """A tune project as the report sees it, tolerating a search that is running or was killed.
 
-The files are read by `hpsearch.trials` (the one reader and writer of tune projects): trial
+The files are read by `hpsearch.search.project` (the one reader and writer of tune projects): trial
 records first (the freshest truth while a search runs), else the results table (e.g. a
 copied-out results.csv). A damaged record is shown as a `damaged` trial with what the table
 still says about it, never silently left out; a report of half a search is still a report.
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import read_json
-from hpsearch.trials import PROJECT_FILE, PROJECT_KIND, TRIALS_DIR, Project, meta_problem
-from hpsearch.tune_results import RESULTS_JSON, max_split, read_results, record_from_row
+from hpsearch.search.project import PROJECT_FILE, PROJECT_KIND, TRIALS_DIR, Project, meta_problem
+from hpsearch.search.results import RESULTS_JSON, max_split, read_results, record_from_row
 
 
 @dataclass

@@ -1,0 +1,173 @@
+"""Loading data sets: Fashion-MNIST (Keras cache, IDX files, shipped sample) and users' `.npz`.
+
+Everything ends up as a `Dataset` with pixels scaled to [0, 1] and integer labels, so the rest of
+hpsearch never needs to know where the data came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from hpsearch.data.checks import check_folds, validate_arrays
+from hpsearch.data.idx import DATA_DIR_ENV, IDX_FILES, _load_idx
+from hpsearch.errors import DataError, DataWarning
+
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+SAMPLE_RESOURCE = "fashion-mnist-sample.npz"
+DATASET_NAMES = ("fashion-mnist", "fashion-mnist-sample")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test arrays plus what is needed to describe them in reports."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...] = field(default=FASHION_CLASSES)
+    # the file each array came from (named in data errors); not part of equality or hashing
+    files: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def checksum(self) -> str:
+        """SHA-256 over all four arrays: pins exactly which data a model card refers to."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+    def check_folds(self, folds: int) -> None:
+        """`check_folds` on the training labels, naming their file. DataError if too few.
+
+        Example:
+            >>> load_dataset("fashion-mnist-sample").check_folds(5)
+        """
+        check_folds(self.y_train, folds, self.files.get("y_train", self.name),
+                    self.class_names)
+
+    def summary(self) -> str:
+        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test, "
+                f"input {self.input_shape}, {self.num_classes} classes")
+
+
+# ---------------------------------------------------------------- sources
+def _keras_fashion_mnist() -> dict[str, np.ndarray]:
+    """The normal Keras way: cache in ~/.keras/datasets, download when missing."""
+    from keras.datasets import fashion_mnist
+
+    import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
+
+    try:
+        (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+    except Exception as exc:  # urllib/HTTP errors come in many classes; all mean "no data"
+        raise DataError(
+            "Fashion-MNIST is not in the Keras cache and could not be downloaded "
+            f"({type(exc).__name__}); remedies: connect to the internet, or pass --data-dir DIR "
+            f"(or set {DATA_DIR_ENV}) with the four IDX files, or copy them into "
+            "~/.keras/datasets/fashion-mnist/, or use --dataset fashion-mnist-sample"
+        ) from exc
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _keras_cache_files() -> dict[str, str]:
+    """Where Keras keeps the four files it loaded (named in data errors)."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return {key: str(home / "datasets" / "fashion-mnist" / f"{stem}.gz")
+            for key, stem in IDX_FILES.items()}
+
+
+def _sample_path() -> Path:
+    return Path(str(resources.files("hpsearch.data") / SAMPLE_RESOURCE))
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; pass an existing .npz or one of "
+                        f"{', '.join(DATASET_NAMES)}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in IDX_FILES if key not in npz.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {', '.join(missing)}; an .npz data "
+                                "set needs x_train, y_train, x_test, y_test")
+            return {key: npz[key] for key in IDX_FILES}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+
+
+def _scale(x: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> [0, 1]; float data is taken as already scaled."""
+    if np.issubdtype(x.dtype, np.integer):
+        return (x.astype(np.float32) / 255.0).astype(np.float32)
+    return x.astype(np.float32)
+
+
+def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None = None) -> Dataset:
+    """Load a data set by name (`fashion-mnist`, `fashion-mnist-sample`) or `.npz` path.
+
+    Every source is validated the same way (`validate_arrays`): data that cannot mean anything
+    (NaN pixels, one class, labels that are not 0..C-1, empty or mismatched arrays) is refused
+    with one line naming the file and array; suspicious pixel ranges are a `DataWarning`.
+
+    Args:
+        spec: `fashion-mnist`, `fashion-mnist-sample` or a path to an `.npz` with x_train,
+            y_train, x_test, y_test.
+        data_dir: (or the HPSEARCH_DATA_DIR environment variable) makes `fashion-mnist` read
+            IDX files from a directory instead of the Keras cache, for machines without
+            internet.
+
+    Returns:
+        The `Dataset`, pixels scaled to [0, 1] (uint8 / 255) and labels as int64.
+
+    Raises:
+        DataError: the data is missing, unreadable or invalid.
+
+    Example:
+        >>> load_dataset("fashion-mnist-sample").summary()
+        'fashion-mnist-sample: 6000 train / 1000 test, input (28, 28), 10 classes'
+    """
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
+    num_classes: int | None = len(FASHION_CLASSES)
+    if spec == "fashion-mnist":
+        arrays, files = (_load_idx(data_dir) if data_dir
+                         else (_keras_fashion_mnist(), _keras_cache_files()))
+    elif spec == "fashion-mnist-sample":
+        arrays = _load_npz(_sample_path())
+        files = dict.fromkeys(IDX_FILES, str(_sample_path()))
+    elif spec.endswith(".npz"):
+        arrays, num_classes = _load_npz(Path(spec).expanduser()), None
+        files = dict.fromkeys(IDX_FILES, spec)
+    else:
+        raise DataError(f"unknown dataset {spec!r}; use fashion-mnist, fashion-mnist-sample "
+                        "or a path to an .npz with x_train, y_train, x_test, y_test")
+    for message in validate_arrays(arrays, files, num_classes):
+        warnings.warn(message, DataWarning, stacklevel=2)
+    classes = num_classes or int(arrays["y_train"].max()) + 1
+    return Dataset(
+        name=spec,
+        x_train=_scale(arrays["x_train"]),
+        y_train=arrays["y_train"].astype(np.int64),
+        x_test=_scale(arrays["x_test"]),
+        y_test=arrays["y_test"].astype(np.int64),
+        class_names=FASHION_CLASSES if num_classes else tuple(str(i) for i in range(classes)),
+        files=files,
+    )

@@ -94,6 +94,24 @@ class ModelConfig:
             data["learning_rate"] = "default"
         return tomli_w.dumps(data)
 
+    def replace(self, **changes: Any) -> ModelConfig:
+        """A copy with some fields changed, validated like any config (frozen: never in place).
+
+        Args:
+            **changes: `ModelConfig` fields and their new values.
+
+        Returns:
+            The new config.
+
+        Raises:
+            ConfigError: an unknown field or an invalid value, named.
+
+        Example:
+            >>> preset("model1").replace(epochs=3, optimizer="adam").epochs
+            3
+        """
+        return self.with_overrides(changes)
+
     def with_overrides(self, overrides: dict[str, Any]) -> ModelConfig:
         merged = self.to_dict() | overrides
         return ModelConfig.from_dict(merged, source="override")
@@ -227,6 +245,21 @@ PRESETS: dict[str, ModelConfig] = {
 
 
 def preset(name: str) -> ModelConfig:
+    """One of the lab's configs by name.
+
+    Args:
+        name: model1, model2, model3 or model_d (see `PRESETS`).
+
+    Returns:
+        The `ModelConfig`.
+
+    Raises:
+        ConfigError: an unknown name, listing the known ones.
+
+    Example:
+        >>> preset("model1").hidden
+        (64, 32)
+    """
     try:
         return PRESETS[name]
     except KeyError:

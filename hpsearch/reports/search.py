@@ -84,17 +84,9 @@ def _duration(seconds: float | None) -> str:
 
 def export_command(search: Search) -> str:
     """The exact `hpsearch export` line for the best trial, as the tune command prints it."""
-    dataset = search.meta.get("dataset") or "fashion-mnist"
-    data_dir = search.meta.get("data_dir")
-    try:
-        from hpsearch.cli.tune import export_command as tune_export_command
-    except ImportError:  # the tune CLI is optional for reporting; same line, built here
-        parts = ["hpsearch", "export", "--from", str(search.directory), "--out",
-                 str(search.directory / "export")]
-        parts += ["--dataset", dataset] if dataset != "fashion-mnist" else []
-        parts += ["--data-dir", str(data_dir)] if data_dir else []
-        return shlex.join(parts)
-    return tune_export_command(search.directory, dataset, Path(data_dir) if data_dir else None)
+    from hpsearch.search.best import export_command as command
+
+    return command(search.directory, search.meta.get("dataset"), search.meta.get("data_dir"))
 
 
 def _table_rows(trials: list[Trial], folds: int) -> list[dict[str, Any]]:

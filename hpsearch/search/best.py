@@ -6,6 +6,7 @@ it trains for the rounded mean of the best epochs the trial's folds found instea
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,21 @@ def best_from_project(directory: str | Path, skip_damaged: bool = False
     data = {"dataset": meta.get("dataset", "fashion-mnist"), "data_dir": meta.get("data_dir"),
             "warnings": warnings}
     return cfg, cv, data
+
+
+def export_command(directory: str | Path, dataset: str | None = None,
+                   data_dir: str | Path | None = None) -> str:
+    """The shell command that exports a project's best trial (printed by `tune` and the
+    report), with the project's data set unless it is the default.
+
+    Example:
+        >>> export_command("runs/t1", "fashion-mnist-sample")
+        'hpsearch export --from runs/t1 --out runs/t1/export --dataset fashion-mnist-sample'
+    """
+    directory = Path(directory)
+    parts = ["hpsearch", "export", "--from", str(directory), "--out", str(directory / "export")]
+    if dataset and dataset != "fashion-mnist":
+        parts += ["--dataset", dataset]
+    if data_dir:
+        parts += ["--data-dir", str(data_dir)]
+    return shlex.join(parts)

@@ -69,7 +69,7 @@ class Hooks:
 
 def _oracle_mixin() -> type:
     import keras_tuner as kt
-    from keras_tuner.src.engine.oracle import synchronized
+    from keras_tuner import synchronized
 
     class CVOracleMixin:
         """Atomic state files, a warm-start first trial, and re-queueing a lost trial."""
@@ -174,6 +174,14 @@ def make_tuner_class() -> type:
             with contextlib.redirect_stdout(io.StringIO()):  # KT prints "Reloading ..."
                 super().__init__(oracle=oracle, hypermodel=None, directory=str(project.dir),
                                  project_name=KT_DIR, overwrite=False, **kwargs)
+
+        deadline: float | None = None  # time.time() by which the last trial must end
+
+        def pre_create_trial(self) -> None:
+            # time_budget, like Optuna's timeout: start no trial that would end after it
+            if self.deadline is not None and \
+                    time.time() + expected_trial_seconds(self.project) > self.deadline:
+                raise TimeBudgetSpent
 
         # -------------------------------------------------------- the one real override
         def run_trial(self, trial: Any, data: Dataset, **_: Any) -> dict[str, float]:
@@ -334,10 +342,33 @@ def remaining_trials(tuner: Any) -> int:
     return max(0, tuner.settings.max_trials - done)
 
 
-def run_search(tuner: Any, data: Dataset) -> None:
-    """`tuner.search`, with Keras Tuner's failure stop turned into a one-line error."""
+class TimeBudgetSpent(Exception):
+    """Raised before a trial that would overrun the time budget; `run_search` catches it."""
+
+
+def expected_trial_seconds(project: Project) -> float:
+    """The median wall time of the project's finished trials (0 before the first ends)."""
+    times = [r.wall_time for r in project.records() if r.final and r.wall_time]
+    return float(np.median(times)) if times else 0.0
+
+
+def run_search(tuner: Any, data: Dataset, deadline: float | None = None) -> bool:
+    """`tuner.search`, with Keras Tuner's failure stop turned into a one-line error.
+
+    Args:
+        tuner: from `build_tuner`.
+        data: the data set.
+        deadline: a `time.time()`; no trial starts that would (at the median trial time so
+            far) end after it.
+
+    Returns:
+        True when the search stopped on time (trials were left), False when it finished.
+    """
+    tuner.deadline = deadline
     try:
         tuner.search(data, verbose=0)
+    except TimeBudgetSpent:
+        return True
     except RuntimeError as exc:
         if "consecutive failures" not in str(exc):
             raise
@@ -346,3 +377,4 @@ def run_search(tuner: Any, data: Dataset) -> None:
         raise TrialFailed(f"stopped after {tuner.settings.max_failures} trials in a row failed "
                           f"(last: {last}); narrow the space (e.g. a lower learning_rate max) "
                           "and resume with --resume") from exc
+    return False

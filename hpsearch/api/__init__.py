@@ -1,0 +1,8 @@
+"""The public API's implementation, re-exported lazily by `hpsearch/__init__.py`.
+
+- `evaluation`: `cross_validate` and `train`, and their results;
+- `tuning`: `tune` and the `Search` it returns;
+- `study`: `study` and its `StudyResult`; `display`: how every result renders in Jupyter.
+
+The CLI calls these same functions; nothing here prints (progress bars aside).
+"""

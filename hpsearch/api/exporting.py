@@ -1,0 +1,135 @@
+"""`export`: refit a config on all training data, test it once, write model.keras + the card.
+
+Also what `Search.export` and `hpsearch export --from DIR` call for a tune project's best trial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hpsearch.api.display import Shown, frame
+from hpsearch.api.evaluation import as_data, named_configs
+from hpsearch.config import ModelConfig
+from hpsearch.data import Dataset
+from hpsearch.progress import tracker
+
+
+@dataclass(repr=False)
+class Exported(Shown):
+    """An export: the model file, its model card and what the card says.
+
+    Attributes:
+        model_path: `OUT/model.keras` (load with `hpsearch.training.export.load_model`).
+        card_path: `OUT/model_card.json`.
+        card: the card as a dict (config, data checksum, train and test scores, versions).
+        warnings: what the caller should hear (e.g. damaged trials that were skipped).
+    """
+
+    model_path: Path
+    card_path: Path
+    card: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.card["test"]["accuracy"]
+
+    @property
+    def test_loss(self) -> float:
+        return self.card["test"]["loss"]
+
+    @property
+    def verdict(self) -> str:
+        cv = self.card.get("cv")
+        chosen = (f"; chosen by {cv['folds']}-fold CV ({cv['mean']:.4f})"
+                  if cv and cv.get("mean") is not None else "")
+        return (f"test accuracy {self.test_accuracy:.4f} (read once, after selection){chosen}; "
+                f"wrote {self.model_path} and {self.card_path}")
+
+    def table(self) -> Any:
+        rows = [{"split": split, "loss": self.card[split]["loss"],
+                 "accuracy": self.card[split]["accuracy"]} for split in ("train", "test")]
+        return frame(rows, index="split")
+
+    def _title(self) -> str:
+        return f"Exported: {self.card['config_description']}" \
+            if "config_description" in self.card else "Exported"
+
+
+def export(config: ModelConfig | str, data: Dataset | str, out: str | Path = "export",
+           epochs: int | None = None, seed: int = 0, overwrite: bool = False,
+           quiet: bool = False) -> Exported:
+    """Refit `config` on all training data, test it once, write `model.keras` + the model card.
+
+    Args:
+        config: a `ModelConfig` or a preset name.
+        data: a `Dataset` or a name/path for `load_dataset`.
+        out: the output directory (refused if it holds an earlier export, unless `overwrite`).
+        epochs: replaces the config's epochs.
+        seed: fixes the initial weights and shuffles.
+        overwrite: replace an earlier export in `out`.
+        quiet: no progress bar.
+
+    Returns:
+        `Exported`: `.model_path`, `.card_path`, `.card`, `.test_accuracy`.
+
+    Example:
+        >>> import hpsearch as hp
+        >>> hp.export("model1", "fashion-mnist-sample", "export", epochs=2)  # doctest: +SKIP
+    """
+    cfg = next(iter(named_configs(config, epochs).values()))
+    return refit_and_export(cfg, as_data(data), Path(out), seed, overwrite, quiet)
+
+
+def refit_and_export(cfg: ModelConfig, data: Dataset, out: Path, seed: int, overwrite: bool,
+                     quiet: bool, cv: dict[str, Any] | None = None, source: str = "config",
+                     warnings: list[str] | None = None) -> Exported:
+    """The one export path (config, tune project or study winner): prepare, refit, write."""
+    from hpsearch.training.export import CARD_FILE, MODEL_FILE, export_model, prepare_output_dir
+
+    prepare_output_dir(out, overwrite)  # fail before training, not after
+    with tracker(cfg.epochs, "refitting on all training data", quiet) as bar:
+        card = export_model(cfg, data, out, seed, cv=cv, source=source, overwrite=overwrite,
+                            on_epoch=bar.epoch_hook())
+    card = dict(card) | {"config_description": cfg.describe()}
+    return Exported(out / MODEL_FILE, out / CARD_FILE, card, list(warnings or []))
+
+
+def export_project(directory: str | Path, out: str | Path | None = None,
+                   data: Dataset | str | None = None, *, data_dir: str | Path | None = None,
+                   overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
+                   quiet: bool = False) -> Exported:
+    """Export a tune project's best trial: refit it for the rounded mean of its folds' best
+    epochs, test once, and put its CV score in the model card.
+
+    Args:
+        directory: the tune project.
+        out: the output directory (default: DIRECTORY/export).
+        data: the data set (default: the one the project was tuned on).
+        data_dir: with the project's `fashion-mnist`, read the IDX files from here.
+        overwrite: replace an earlier export in `out`.
+        skip_damaged: export the best intact trial although some records are damaged (the
+            card lists them); without it a damaged record is refused.
+        seed: fixes the initial weights and shuffles of the refit.
+        quiet: no progress bar.
+
+    Returns:
+        `Exported`, whose `warnings` name any damaged trial that was skipped.
+
+    Raises:
+        ProjectError: not a tune project or no completed trial. DamagedFile: a damaged record.
+
+    Example:
+        >>> hp.load_search("runs/t1").export()  # doctest: +SKIP
+    """
+    from hpsearch.data import load_dataset
+    from hpsearch.search.best import best_from_project
+
+    cfg, cv, project_data = best_from_project(directory, skip_damaged)
+    out = Path(out) if out is not None else Path(directory) / "export"
+    if data is None:
+        data = load_dataset(project_data["dataset"], data_dir or project_data["data_dir"])
+    return refit_and_export(cfg, as_data(data), out, seed, overwrite, quiet, cv=cv,
+                            source=f"tune:{directory}", warnings=project_data["warnings"])

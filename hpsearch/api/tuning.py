@@ -1,0 +1,237 @@
+"""`tune`: a Keras Tuner search scored by k-fold CV, resumable; the `Search` it returns; and
+`report`, the report of any tune project or study directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpsearch.api.display import Shown, frame
+from hpsearch.api.evaluation import as_data
+from hpsearch.config import ModelConfig
+from hpsearch.data import Dataset
+from hpsearch.errors import ProjectError
+
+
+@dataclass(repr=False)
+class Search(Shown):
+    """A tune project: its trials as a table, the best config, and its export.
+
+    Attributes:
+        directory: the project directory (`project.json`, `trials/`, `results.csv`).
+        meta: the project's settings (tuner, folds, space, options).
+        rows: one dict per trial, as in `results.csv`.
+        stopped_on_time: the time budget ended the search before `max_trials`.
+    """
+
+    directory: Path
+    meta: dict[str, Any]
+    rows: list[dict[str, Any]]
+    stopped_on_time: bool = False
+    data: Dataset | None = None  # what it was tuned on, for `export` (else the stored name)
+
+    def ranked(self) -> list[dict[str, Any]]:
+        return sorted((r for r in self.rows if r.get("rank_val_accuracy")),
+                      key=lambda r: r["rank_val_accuracy"])
+
+    def results(self) -> Any:
+        """One row per trial like `cv_results_` (split scores, mean, sample std, rank,
+        params, status, times): a pandas DataFrame indexed by trial id, best first."""
+        rows = [{k: v for k, v in r.items() if k != "config"}
+                for r in self.ranked() + [r for r in self.rows if not r.get("rank_val_accuracy")]]
+        return frame(rows, index="trial_id")
+
+    def table(self) -> Any:
+        columns = ["rank_val_accuracy", "mean_val_accuracy", "std_val_accuracy", "status",
+                   "n_folds_done", "describe"]
+        out = self.results()
+        return out[[c for c in columns if c in out]].head(10)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The best completed trial's row (None before any trial completed)."""
+        ranked = [r for r in self.ranked() if r["status"] == "ok"]
+        return ranked[0] if ranked else None
+
+    @property
+    def best_config(self) -> ModelConfig | None:
+        """The best trial's config as it was searched (`export` refits it for the mean of its
+        folds' best epochs)."""
+        best = self.best
+        return None if best is None else ModelConfig.from_dict(best["config"],
+                                                               source=f"trial {best['trial_id']}")
+
+    @property
+    def verdict(self) -> str:
+        from hpsearch.stats import top_k_note
+
+        best = self.best
+        counts = {s: sum(r["status"] == s for r in self.rows)
+                  for s in ("ok", "pruned", "failed", "running")}
+        done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        if best is None:
+            return f"no completed trial yet ({done or 'no trials'})"
+        text = (f"best: trial {best['trial_id']}, {best['mean_val_accuracy']:.4f} ± "
+                f"{best['std_val_accuracy'] or 0:.4f} over {best['n_folds_done']} folds "
+                f"({done}).")
+        note = top_k_note(self.ranked()[:5])
+        stopped = self.meta.get("stopped")
+        return " ".join(x for x in (text, note, f"{stopped[0].upper()}{stopped[1:]}."
+                                    if stopped else "") if x)
+
+    def plot(self) -> Any:
+        """Each trial's mean CV score in trial order and the best so far: a Figure."""
+        from hpsearch.reports.figures import trials_figure
+        from hpsearch.search.results import trial_order
+
+        rows = sorted(self.rows, key=lambda r: trial_order(str(r["trial_id"])))
+        return trials_figure([r.get("mean_val_accuracy") if r["status"] == "ok" else None
+                              for r in rows], f"{self.meta.get('tuner')} search, "
+                              f"{self.meta.get('folds')}-fold CV")
+
+    def export(self, out: str | Path | None = None, data: Dataset | str | None = None,
+               overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
+               quiet: bool = False) -> Any:
+        """Refit the best trial on all training data, test it once, write `model.keras` and
+        `model_card.json` (the card holds its CV score). Default `out`: DIRECTORY/export.
+
+        Returns:
+            `Exported` (model and card paths, the card, the test accuracy).
+        """
+        from hpsearch.api.exporting import export_project
+
+        return export_project(self.directory, out, data or self.data, overwrite=overwrite,
+                              skip_damaged=skip_damaged, seed=seed, quiet=quiet)
+
+    def export_command(self) -> str:
+        from hpsearch.search.best import export_command
+
+        return export_command(self.directory, self.meta.get("dataset"),
+                              self.meta.get("data_dir"))
+
+    def _title(self) -> str:
+        return f"Search {self.directory}: {len(self.rows)} trials"
+
+
+def load_search(directory: str | Path) -> Search:
+    """An existing tune project as a `Search` (read through its one reader, `Project`).
+
+    Example:
+        >>> hp.load_search("runs/t1").results()  # doctest: +SKIP
+    """
+    from hpsearch.search.project import Project
+
+    project = Project(directory)
+    meta = project.read_meta()
+    return Search(Path(directory), meta, _rows(project, meta), bool(meta.get("stopped")))
+
+
+def _rows(project: Any, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    from hpsearch.search.results import rank_rows, results_rows
+
+    scan = project.scan()
+    return rank_rows(results_rows(scan.records, int(meta["folds"]))
+                     + [d.row for d in scan.damaged if d.row])
+
+
+def tune(directory: str | Path, data: Dataset | str, max_trials: int = 30, folds: int = 2,
+         epochs: int = 15, tuner: str = "bayesian", space: str | Path | None = None,
+         fix: list[str] | dict[str, Any] | None = None, resume: bool = False,
+         overwrite: bool = False, time_budget: str | float | None = None, patience: int = 0,
+         prune: bool = True, seed: int = 0, max_failures: int = 5, workers: int = 0,
+         tensorboard: str | Path | None = None, quiet: bool = False) -> Search:
+    """Search the space with Keras Tuner, scoring every trial by k-fold CV on training data.
+
+    Every trial writes its record as it ends, so an interrupted search resumes with
+    `resume=True` (the stored settings are reused; only `max_trials`, `max_failures` and
+    `time_budget` may change). The test set is never read.
+
+    Args:
+        directory: the project directory (created; an existing one needs `resume` or
+            `overwrite`).
+        data: a `Dataset` or a name/path for `load_dataset`.
+        max_trials: configs to try.
+        folds: stratified CV folds per trial.
+        epochs: max epochs per fold (the cosine schedule anneals over them).
+        tuner: `"random"`, `"bayesian"`, `"hyperband"` or `"grid"`.
+        space: a TOML file that replaces or narrows knobs of the default space.
+        fix: pin knobs or config fields, e.g. `{"optimizer": "adam"}` or `["optimizer=adam"]`.
+        resume: continue the search in `directory`.
+        overwrite: delete the search in `directory` and start again.
+        time_budget: `"20m"`, `"1h"`, or seconds: start no trial that would end after it
+            (like Optuna's `timeout`); the table then says it stopped on time.
+        patience: early stopping on validation loss (0 = off).
+        prune: stop hopeless trials early (the per-epoch median rule).
+        seed: fixes the folds, the oracle and the initial weights.
+        max_failures: stop after this many failed trials in a row.
+        workers: run N worker processes on this machine (0 = in process).
+        tensorboard: log every fold to this directory (HParams plugin).
+        quiet: no progress bar.
+
+    Returns:
+        The `Search`: `.results()`, `.best_config`, `.verdict`, `.plot()`, `.export(out)`.
+
+    Raises:
+        ProjectError: the directory cannot be used as asked, or a setting conflicts with the
+            stored one on resume. ConfigError / SpaceError: invalid settings or space.
+
+    Example:
+        >>> import hpsearch as hp
+        >>> search = hp.tune("runs/t1", "fashion-mnist-sample", max_trials=5, epochs=3,
+        ...                  time_budget="5m")  # doctest: +SKIP
+        >>> search.best_config, search.results().head()  # doctest: +SKIP
+    """
+    from hpsearch.search.session import parse_duration, resolve, run_tune
+
+    data = as_data(data)
+    if isinstance(fix, dict):
+        fix = [f"{k}={_fix_value(v)}" for k, v in fix.items()]
+    given = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
+             "patience": patience, "space_file": str(space) if space else None,
+             "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
+             "max_failures": max_failures, "dataset": data.name,
+             "time_budget": parse_duration(time_budget)}
+    if resume:  # a default value is not "given": the stored setting stays
+        given = {k: v for k, v in given.items() if k not in _DEFAULTS or v != _DEFAULTS[k]}
+    options = resolve(Path(directory), given, resume)
+    run = run_tune(Path(directory), options, data, resume=resume, overwrite=overwrite,
+                   workers=workers, tensorboard=Path(tensorboard) if tensorboard else None,
+                   quiet=quiet)
+    return Search(Path(directory), run.project.meta or {}, run.rows, run.stopped_on_time, data)
+
+
+_DEFAULTS = {"tuner": "bayesian", "max_trials": 30, "folds": 2, "epochs": 15, "patience": 0,
+             "prune": True, "seed": 0, "max_failures": 5}
+
+
+def _fix_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def report(directory: str | Path, top_k: int = 10) -> Path:
+    """Write `report.md` (figures and CSV tables beside it) and a self-contained
+    `report.html` for a tune project or a study directory; return the HTML's path.
+
+    Args:
+        directory: written by `tune` (or `hpsearch tune`) or `study`.
+        top_k: trials in a search report's top table.
+
+    Returns:
+        The path of report.html.
+
+    Raises:
+        ProjectError: the directory is neither a tune project nor a study.
+
+    Example:
+        >>> hp.report("runs/t1")  # doctest: +SKIP
+        PosixPath('runs/t1/report.html')
+    """
+    from hpsearch.reports.writer import write_report
+
+    if not Path(directory).exists():
+        raise ProjectError(f"{directory} does not exist; pass a directory written by tune or "
+                           "study")
+    return write_report(directory, top_k).html

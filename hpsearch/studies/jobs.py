@@ -1,0 +1,165 @@
+"""One or more studies run into a directory: plans and seeds, directory checks before any
+training, the lock, the runs, the reports and (`study all`) the lab report.
+
+`hpsearch study` and `hpsearch.study` both call `plan_jobs` and `run_jobs`; the CLI only
+parses flags and prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpsearch.data import Dataset
+from hpsearch.errors import ConfigError
+from hpsearch.studies.plan import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
+
+QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
+DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
+QUICK_REPEATS = {"architectures": 2}  # others: QUICK["repeats"]
+ALL_ORDER = ("architectures", "batch-size", "optimizer", "kernel-regularization",
+             "activity-regularization", "dropout")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One study to run: its plan, seeds and directory."""
+
+    plan: StudyPlan
+    seeds: tuple[int, ...]
+    folds: int
+    out: Path
+
+    def settings(self) -> Any:
+        from hpsearch.studies.runner import RunSettings
+
+        return RunSettings(self.seeds, self.folds)
+
+
+def default_out(name: str) -> Path:
+    return Path("lab-report") if name == ALL else Path("studies") / name
+
+
+def plan_jobs(name: str, base: str | None = None, values: str | None = None,
+              rate: float | None = None, repeats: int | None = None, epochs: int | None = None,
+              folds: int = 5, seed: int = 0, out: Path | None = None,
+              quick: bool = False) -> list[Job]:
+    """The studies `name` stands for (one, or the lab's six for `all`), with their seeds.
+
+    Raises:
+        ConfigError: an unknown study, or a setting that does not apply.
+    """
+    from hpsearch.studies.runner import seeds_for
+
+    if name != ALL and name not in STUDIES:
+        raise ConfigError(f"unknown study {name!r}; choose one of {', '.join(STUDY_NAMES)}")
+    if name == ALL:
+        for flag, given in (("--base", base), ("--values", values), ("--rate", rate)):
+            if given is not None:
+                raise ConfigError(f"{flag} applies to a single study; `study all` uses the "
+                                  "lab's settings (run a study on its own to change them)")
+    if repeats is not None and repeats < 1:
+        raise ConfigError(f"--repeats must be at least 1, got {repeats}")
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    if epochs is None and quick:
+        epochs = QUICK["epochs"]
+    out = out or default_out(name)
+    jobs = []
+    for study_name in ALL_ORDER if name == ALL else (name,):
+        plan = build_plan(study_name, base, values, rate, epochs)
+        n = repeats or (QUICK_REPEATS.get(study_name, QUICK["repeats"]) if quick
+                        else DEFAULT_REPEATS.get(study_name, 5))
+        jobs.append(Job(plan, seeds_for(seed, n), folds,
+                        out / study_name if name == ALL else out))
+    return jobs
+
+
+def max_folds(jobs: list[Job]) -> int | None:
+    """The folds the data must fill (k-fold studies only)."""
+    kfold = [job.folds for job in jobs if job.plan.study.is_kfold]
+    return max(kfold) if kfold else None
+
+
+def check_dirs(name: str, jobs: list[Job], out: Path, data: Dataset, resume: bool,
+               overwrite: bool) -> None:
+    """Refuse before any training, not after the first study of `all` has run."""
+    from hpsearch.studies.runner import study_meta
+    from hpsearch.studies.store import check_dir, prepare_dir
+
+    if name != ALL:
+        check_dir(out, study_meta(jobs[0].plan, jobs[0].settings(), data), resume, overwrite)
+        return
+    meta = {"study": ALL, "studies": [j.plan.study.name for j in jobs],
+            "dataset": {"name": data.name, "sha256": data.checksum()}}
+    check_dir(out, meta, resume, overwrite)
+    if not overwrite:
+        for job in jobs:
+            check_dir(job.out, study_meta(job.plan, job.settings(), data), True, False)
+    prepare_dir(out, meta, resume, overwrite)
+
+
+def pending_epochs(jobs: list[Job]) -> int:
+    """Epochs still to train (the progress bar's total)."""
+    from hpsearch.studies.runner import pending_runs
+
+    total = 0
+    for job in jobs:
+        per_run = job.folds if job.plan.study.is_kfold else 1
+        total += sum(v.config.epochs * per_run
+                     for v, _ in pending_runs(job.plan, job.settings(), job.out))
+        if job.plan.study.is_kfold and not (job.out / "export" / "model_card.json").is_file():
+            total += job.plan.base.epochs
+    return total
+
+
+def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) -> dict[str, Any]:
+    """Run one study's pending runs (and the architectures winner's refit), then its report."""
+    from hpsearch.reports.study_summary import write_report
+    from hpsearch.studies.runner import run_study, select_and_export
+
+    epochs = job.plan.base.epochs
+
+    def finished(record: dict[str, Any]) -> None:  # early stopping / NaN: skip unused epochs
+        unused = sum(epochs - f["epochs_run"] for f in record["folds"])
+        if record["status"] != "ok":
+            unused = epochs * (job.folds if job.plan.study.is_kfold else 1)
+        bar.advance(max(unused, 0))
+
+    records = run_study(job.plan, data, job.out, job.settings(), resume=resume,
+                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished)
+    if job.plan.study.is_kfold:
+        bar.describe("architectures: refit of the winner on all training data")
+        select_and_export(job.plan, data, job.out, records, job.seeds[0],
+                          bar.epoch_hook("architectures: refit"))
+    return write_report(job.out)
+
+
+def run_jobs(name: str, jobs: list[Job], out: Path, data: Dataset, *, resume: bool = False,
+             overwrite: bool = False, quiet: bool = False,
+             note: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Check the directories, take the lock, run every job and write the reports.
+
+    Returns:
+        One digest per study: {study, out, summary rows, verdict}.
+
+    Raises:
+        ProjectError: a directory cannot be used as asked. ProjectLocked: it is in use.
+    """
+    from hpsearch.locks import project_lock
+    from hpsearch.progress import tracker
+
+    check_dirs(name, jobs, out, data, resume, overwrite)
+    with project_lock(out, "study") as notes:  # a second live process is refused
+        for line in notes:
+            (note or (lambda _: None))(f"note: {line}")
+        with tracker(pending_epochs(jobs), f"study {name}", quiet) as bar:
+            digests = [run_job(job, data, bar, resume or name == ALL,
+                               overwrite and name != ALL) for job in jobs]
+        if name == ALL:
+            from hpsearch.reports.lab import write_lab_report
+
+            write_lab_report(out, [job.out for job in jobs])
+    return digests

@@ -10,6 +10,7 @@ the chief's search through its oracle, which hands each trial to one worker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -59,6 +60,9 @@ def _describe(owner: dict[str, Any]) -> str:
             f"since {owner.get('since', '?')})")
 
 
+_HELD: set[Path] = set()  # locks this process holds right now
+
+
 @contextmanager
 def project_lock(directory: str | Path, what: str = "project") -> Iterator[list[str]]:
     """Hold `directory`'s lock for the duration of the block.
@@ -100,7 +104,9 @@ def project_lock(directory: str | Path, what: str = "project") -> Iterator[list[
                 raise ProjectLocked(f"{directory} is in use by {_describe(owner)}; another "
                                     f"host cannot be checked: if that process is gone, "
                                     f"delete {path}") from None
-            if not problem and _alive(owner):
+            mine = owner.get("pid") == pid and path.resolve() not in _HELD  # left behind by
+            # an earlier block of this very process (e.g. a disk that turned read-only)
+            if not problem and not mine and _alive(owner):
                 raise ProjectLocked(f"{directory} is in use by {_describe(owner)}; wait for "
                                     f"it to finish (or stop it), or join a search as "
                                     f"`hpsearch worker`") from None
@@ -110,12 +116,17 @@ def project_lock(directory: str | Path, what: str = "project") -> Iterator[list[
             continue
         with os.fdopen(fd, "w") as handle:
             json.dump(me, handle)
+        _HELD.add(path.resolve())
         break
     else:
         raise ProjectLocked(f"{path}: could not take the lock; another process keeps taking it")
     try:
         yield notes
     finally:
+        _HELD.discard(path.resolve())
         owner, _ = read_json(path)
         if isinstance(owner, dict) and owner.get("pid") == pid:
-            path.unlink(missing_ok=True)
+            # On a disk that became read-only the lock stays behind; the next run sees a
+            # dead pid and takes it over, so the error that stopped us stays the one shown.
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)

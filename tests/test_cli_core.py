@@ -55,7 +55,7 @@ def test_export_writes_model_and_card(cli, tmp_path):
     (["train", "--set", "optimizer=sgdd"], "optimizer 'sgdd'"),
     (["train", "--set", "activation=relux"], "activation 'relux'"),
     (["train", "--set", "hidden=-4"], "must be positive"),
-    (["train", "--set", "loss=binary_crossentropy"], "not the 10-class accuracy"),
+    (["train", "--set", "loss=hinge"], "loss 'hinge' is not supported"),
     (["train", "--seed", "abc"], "Invalid value for '--seed'"),
     (["train", "--bogus"], "No such option"),
     (["train", "--config", "missing.toml"], "does not exist"),

@@ -42,9 +42,8 @@ def test_lab_presets_match_the_lab():
     ({"kernel_regularizer": "l2"}, "kernel_rate is 0"),
     ({"activity_regularizer": "l1", "activity_rate": 0.001, "activity_layers": [5]},
      "activity_layers \\[5\\] do not exist"),
-    ({"loss": "binary_crossentropy", "output_activation": "sigmoid"},
-     "not the 10-class accuracy"),
-    ({"output_activation": "sigmoid"}, "output_activation=softmax"),
+    ({"loss": "hinge"}, "loss 'hinge' is not supported"),
+    ({"output_activation": "relu"}, "output_activation 'relu' is not supported"),
     ({"epochs": "ten"}, "epochs must be a whole number"),
     ({"colour": "red"}, "unknown field\\(s\\) colour"),
 ])
@@ -75,3 +74,15 @@ def test_config_files_are_data_not_code(tmp_path):
         load_config_file(tmp_path / "missing.toml")
     with pytest.raises(ConfigError, match="either --preset or --config"):
         resolve_config("model1", bad)
+
+
+def test_the_lab_vocabulary_is_accepted_and_the_binary_trap_is_a_note():
+    from hpsearch.config import notes
+
+    for output in ("linear", "sigmoid", "softmax"):
+        for loss in ("mean_squared_error", "binary_crossentropy", "categorical_crossentropy"):
+            cfg = ModelConfig(output_activation=output, loss=loss)
+            assert (cfg.output_activation, cfg.loss) == (output, loss)
+    lab_default = ModelConfig(output_activation="sigmoid", loss="binary_crossentropy")
+    assert any("argmax accuracy" in n and "binary accuracy" in n for n in notes(lab_default))
+    assert notes(ModelConfig()) == []

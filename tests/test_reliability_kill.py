@@ -156,11 +156,11 @@ def test_tune_survives_sigkill_anywhere_and_loses_nothing(tmp_path) -> None:
         "during fold 0 (record just created, then a seeded delay)":
             _after(rng.uniform(0.05, 0.6),
                    _became("trials/", lambda r: r["status"] == "running" and not r["folds"])),
-        # With stacked folds (--no-prune) both folds are recorded within milliseconds, so the
-        # one-fold state can slip between two polls; any recorded fold before the trial is
-        # final is a moment between fold records and the final record.
-        "between folds (right after fold 0 was recorded)":
-            _became("trials/", lambda r: r["status"] == "running" and len(r["folds"]) >= 1),
+        # All folds of a trial train together and are recorded with its final status, so
+        # there is no "between folds" moment any more; instead, a trial killed the moment its
+        # record appears (before any epoch ran).
+        "right as a trial's record was created":
+            _became("trials/", lambda r: r["status"] == "running"),
         "trial finished, before the oracle and the tables heard":
             _became("trials/", lambda r: r["status"] == "ok"),
         "right after results.csv was rewritten": _changed("results.csv"),

@@ -34,19 +34,25 @@ def test_the_base_is_always_run_and_rate_is_shared():
 
 
 class FakeEvaluate:
-    """Stands in for `evaluate`: instant, counts calls, can fail or be interrupted."""
+    """Stands in for `evaluate_seeds`: instant, counts the (variant, seed) runs it is asked
+    for (one call per variant: its seeds train together), can fail or be interrupted."""
 
     def __init__(self, interrupt_at: int | None = None, fail_variant: str | None = None):
         self.calls: list[tuple[str, int]] = []
+        self.invocations = 0
         self.interrupt_at = interrupt_at
         self.fail_variant = fail_variant
 
-    def __call__(self, cfg, data, protocol, seed, on_epoch=None):
-        self.calls.append((cfg.optimizer, seed))
-        if self.interrupt_at is not None and len(self.calls) == self.interrupt_at:
+    def __call__(self, cfg, data, protocol, seeds, on_epoch=None):
+        self.invocations += 1
+        if self.interrupt_at is not None and self.invocations == self.interrupt_at:
             raise KeyboardInterrupt
+        self.calls += [(cfg.optimizer, seed) for seed in seeds]
+        return [self._one(cfg, protocol, seed) for seed in seeds], None
+
+    def _one(self, cfg, protocol, seed):
         if cfg.optimizer == self.fail_variant:
-            raise TrialFailed("the training loss became NaN")
+            return TrialFailed("the training loss became NaN")
         acc = 0.8 + 0.01 * seed + (0.05 if cfg.optimizer == "adam" else 0.0)
         fold = FoldResult(0, {"loss": [0.5], "accuracy": [acc], "val_loss": [0.6],
                               "val_accuracy": [acc]}, 0.5, acc, 0.6, acc, 1, 1, 1.0, [1.0],
@@ -61,30 +67,30 @@ def plan():
 
 def test_resume_skips_finished_runs(monkeypatch, tmp_path, plan, small_data):
     out = tmp_path / "study"
-    interrupted = FakeEvaluate(interrupt_at=3)
-    monkeypatch.setattr(study_runner, "evaluate", interrupted)
+    interrupted = FakeEvaluate(interrupt_at=2)  # inside the second variant (adam)
+    monkeypatch.setattr(study_runner, "evaluate_seeds", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study(plan, small_data, out, RunSettings((0, 1)))
-    assert len(read_csv(out / "results.csv")) == 2  # saved as each run ended
+    assert len(read_csv(out / "results.csv")) == 2  # the first variant's runs were saved
     with pytest.raises(ProjectError, match="--resume"):
         run_study(plan, small_data, out, RunSettings((0, 1)))
     resumed = FakeEvaluate()
-    monkeypatch.setattr(study_runner, "evaluate", resumed)
+    monkeypatch.setattr(study_runner, "evaluate_seeds", resumed)
     records = run_study(plan, small_data, out, RunSettings((0, 1)), resume=True)
-    assert resumed.calls == [("sgd", 1), ("adam", 1)]  # only the unfinished runs
+    assert resumed.calls == [("adam", 0), ("adam", 1)]  # only the unfinished runs
     assert len(records) == 4 and len(read_csv(out / "results.csv")) == 4
     more = FakeEvaluate()
-    monkeypatch.setattr(study_runner, "evaluate", more)
+    monkeypatch.setattr(study_runner, "evaluate_seeds", more)
     run_study(plan, small_data, out, RunSettings((0, 1, 2)), resume=True)
     assert more.calls == [("sgd", 2), ("adam", 2)]  # more repeats: only the new seed
     again = FakeEvaluate()
-    monkeypatch.setattr(study_runner, "evaluate", again)
+    monkeypatch.setattr(study_runner, "evaluate_seeds", again)
     run_study(plan, small_data, out, RunSettings((0, 1, 2)), resume=True)
     assert again.calls == []
 
 
 def test_resume_refuses_a_different_study(monkeypatch, tmp_path, plan, small_data):
-    monkeypatch.setattr(study_runner, "evaluate", FakeEvaluate())
+    monkeypatch.setattr(study_runner, "evaluate_seeds", FakeEvaluate())
     run_study(plan, small_data, tmp_path, RunSettings((0,)))
     other = build_plan("optimizer", values="sgd,rmsprop", epochs=1)
     with pytest.raises(ProjectError, match="different variants"):
@@ -93,7 +99,7 @@ def test_resume_refuses_a_different_study(monkeypatch, tmp_path, plan, small_dat
 
 def test_a_failed_run_is_recorded_and_the_study_goes_on(monkeypatch, tmp_path, plan,
                                                         small_data):
-    monkeypatch.setattr(study_runner, "evaluate", FakeEvaluate(fail_variant="adam"))
+    monkeypatch.setattr(study_runner, "evaluate_seeds", FakeEvaluate(fail_variant="adam"))
     run_study(plan, small_data, tmp_path, RunSettings((0, 1)))
     rows = read_csv(tmp_path / "results.csv")
     assert [r["status"] for r in rows] == ["ok", "ok", "failed", "failed"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hpsearch.config import PRESETS
-from hpsearch.errors import ConfigError, TrialFailed
+from hpsearch.errors import ConfigError, DataError, TrialFailed
 from hpsearch.training import loop
 from hpsearch.training.evaluate import (
     Protocol,
@@ -225,7 +225,7 @@ def test_trials_on_one_array_share_one_copy_of_its_rows():
 def test_bad_protocols():
     with pytest.raises(ConfigError, match="--folds must be at least 2"):
         Protocol.kfold(1)
-    with pytest.raises(ConfigError, match="cannot split"):
+    with pytest.raises(DataError, match="needs at least 50 per class"):
         split_indices(Protocol.kfold(50), np.repeat(np.arange(10), 3), 0)
 
 

@@ -27,6 +27,18 @@ LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "silu", "softplus",
                "softsign", "leaky_relu", "relu6", "mish", "linear", "hard_sigmoid", "exponential")
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear")
+# An output head: an output activation and a loss, which only make sense together (the
+# loss study varies them as one factor; the tune space has them as one opt-in knob).
+HEADS: dict[str, tuple[str, str]] = {
+    "softmax-cce": ("softmax", "categorical_crossentropy"),
+    "sigmoid-bce": ("sigmoid", "binary_crossentropy"),
+    "softmax-mse": ("softmax", "mean_squared_error"),
+    "sigmoid-cce": ("sigmoid", "categorical_crossentropy"),
+    "softmax-bce": ("softmax", "binary_crossentropy"),
+    "sigmoid-mse": ("sigmoid", "mean_squared_error"),
+    "linear-mse": ("linear", "mean_squared_error"),
+}
+HEAD_FIELDS = ("output_activation", "loss")
 LR_SCHEDULES = ("constant", "cosine")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
               "lion")
@@ -314,3 +326,17 @@ def save_config(cfg: ModelConfig, path: str | Path) -> None:
     text = cfg.to_json() if path.suffix == ".json" else cfg.to_toml()
     path.write_text(text, encoding="utf-8")
 
+
+def head_of(cfg: ModelConfig) -> str:
+    """The name of a config's output activation and loss, e.g. "softmax-cce".
+
+    Example:
+        >>> head_of(ModelConfig(output_activation="sigmoid", loss="binary_crossentropy"))
+        'sigmoid-bce'
+    """
+    loss = "categorical_crossentropy" if cfg.loss == "sparse_categorical_crossentropy" \
+        else cfg.loss
+    for name, pair in HEADS.items():
+        if pair == (cfg.output_activation, loss):
+            return name
+    return f"{cfg.output_activation}-{cfg.loss}"

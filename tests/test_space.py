@@ -116,3 +116,14 @@ def test_first_trial_is_the_defaults_unless_warm_start_is_off(tmp_path, warm_sta
     else:  # the bench's premise: exactly the configs plain Keras Tuner samples
         assert first == plain.create_trial("t").hyperparameters.values
         assert space.to_config(first) != defaults
+
+
+def test_the_output_head_is_an_opt_in_knob():
+    from hpsearch.search.space import build_space
+
+    default = build_space().to_config({})
+    assert (default.output_activation, default.loss) == ("softmax", "categorical_crossentropy")
+    lab = build_space(fixes=["head=sigmoid-bce"]).to_config({})
+    assert (lab.output_activation, lab.loss) == ("sigmoid", "binary_crossentropy")
+    searched = build_space(fixes=[]).knobs["head"]
+    assert searched.fixed  # pinned unless the user opts in

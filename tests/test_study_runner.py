@@ -6,7 +6,7 @@ import pytest
 
 from hpsearch.errors import ConfigError, ProjectError, TrialFailed
 from hpsearch.studies import runner as study_runner
-from hpsearch.studies.plan import STUDIES, build_plan
+from hpsearch.studies.plan import HEAD_FIELDS, STUDIES, build_plan
 from hpsearch.studies.runner import RunSettings, run_study
 from hpsearch.studies.store import read_csv
 from hpsearch.training.evaluate import FoldResult, Result
@@ -17,10 +17,22 @@ def test_every_variant_differs_from_the_base_in_one_field(name):
     plan = build_plan(name)
     base = plan.base.to_dict()
     assert sum(v.is_base for v in plan.variants) == 1
+    fields = set(HEAD_FIELDS) if plan.study.field == "head" else {plan.study.field}
     for variant in plan.variants:
         changed = {k for k, v in variant.config.to_dict().items() if base[k] != v}
-        assert changed <= {plan.study.field}
+        assert changed <= fields
         assert variant.is_base == (changed == set())
+
+
+def test_the_loss_study_compares_the_lab_heads_on_model1():
+    plan = build_plan("loss", epochs=2)
+    assert [(v.name, v.config.output_activation, v.config.loss) for v in plan.variants] == [
+        ("softmax-cce", "softmax", "categorical_crossentropy"),
+        ("sigmoid-bce", "sigmoid", "binary_crossentropy"),
+        ("softmax-mse", "softmax", "mean_squared_error")]
+    assert plan.reference.name == "softmax-cce" and plan.base.hidden == (64, 32)
+    with pytest.raises(ConfigError, match="not an output head"):
+        build_plan("loss", values="softmax-hinge")
 
 
 def test_the_base_is_always_run_and_rate_is_shared():

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hpsearch.config import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, ModelConfig
+from hpsearch.config import ACTIVATIONS, HEAD_FIELDS, HEADS, LR_SCHEDULES, OPTIMIZERS, ModelConfig
 from hpsearch.errors import ConfigError, SpaceError
 
 INT_KNOBS = ("layers", "units", "batch_size")
@@ -26,6 +26,7 @@ CHOICE_KNOBS = {
     "kernel_regularizer": ("none", "l1", "l2", "l1_l2"),
     "activity_regularizer": ("none", "l1", "l2"),
     "dropout": ("none", "dropout", "gaussian"),
+    "head": tuple(HEADS),  # output activation + loss, as the loss study names them
 }
 KNOB_NAMES = (*INT_KNOBS, *FLOAT_KNOBS, *CHOICE_KNOBS)
 # A rate only matters when its switch is on: it is declared conditionally on it.
@@ -75,6 +76,10 @@ DEFAULT_SPACE: dict[str, Knob] = {
     "activity_rate": Knob("activity_rate", min=1e-6, max=1e-3, sampling="log", default=1e-5),
     "dropout": Knob("dropout", ("dropout", "none", "gaussian"), default="dropout"),
     "dropout_rate": Knob("dropout_rate", min=0.05, max=0.5, default=0.2),
+    # Opt-in: the output activation and loss (pipeline()'s vocabulary), pinned to softmax +
+    # cross-entropy; `--fix head=sigmoid-bce` or a space file with
+    # values = ["softmax-cce", "sigmoid-bce", "softmax-mse"] searches them.
+    "head": Knob("head", ("softmax-cce",), default="softmax-cce"),
 }
 
 
@@ -255,6 +260,8 @@ class Space:
             hidden = tuple(int(values.get(f"units_{i}", units.values[0] if units.fixed
                                           else units.default)) for i in range(layers))
         overrides: dict[str, Any] = {"hidden": hidden, **pick}
+        overrides.update(zip(HEAD_FIELDS, HEADS[overrides.pop("head", "softmax-cce")],
+                             strict=True))
         for rate, (switch, _) in CONDITIONS.items():
             if overrides.get(switch) == "none" and rate in overrides:
                 overrides[rate] = self.base.to_dict()[rate]

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpsearch.config import PRESETS, ModelConfig, load_config_file, preset
+from hpsearch.config import (
+    HEAD_FIELDS,
+    HEADS,
+    PRESETS,
+    ModelConfig,
+    head_of,
+    load_config_file,
+    preset,
+)
 from hpsearch.errors import ConfigError
 
 ARCHITECTURES = "architectures"
@@ -71,7 +79,14 @@ STUDIES: dict[str, Study] = {s.name: s for s in (
                         "dropout": "test loss 0.3536 / acc 0.8802",
                         "gaussian": "test loss 0.3744 / acc 0.8712"}),
 )}
+STUDIES["loss"] = Study(
+    "loss", "Which output layer and loss of the lab's pipeline() train model 1 best: softmax + "
+    "categorical cross-entropy, sigmoid + binary cross-entropy (pipeline()'s default) or "
+    "softmax + MSE? (Accuracy is always the 10-class argmax accuracy.)", "head", "model1",
+    ("softmax-cce", "sigmoid-bce", "softmax-mse"), lab_task="pipeline() losses",
+    lab_reported={"sigmoid-bce": "the lab's default; its 'accuracy' was binary accuracy"})
 STUDY_NAMES = (*STUDIES, ALL)
+
 
 
 @dataclass(frozen=True)
@@ -133,12 +148,20 @@ def parse_values(text: str | None, study: Study) -> tuple[str, ...]:
 
 
 def _one_field_variant(study: Study, base: ModelConfig, value: str) -> ModelConfig:
+    if study.field == "head":
+        if value not in HEADS:
+            raise ConfigError(f"--values: {value!r} is not an output head; choose from "
+                              f"{', '.join(HEADS)}")
+        overrides: dict[str, Any] = dict(zip(HEAD_FIELDS, HEADS[value], strict=True))
+        allowed = set(HEAD_FIELDS)
+    else:
+        overrides, allowed = {study.field: value}, {study.field}
     try:
-        cfg = base.with_overrides({study.field: value})
+        cfg = base.with_overrides(overrides)
     except ConfigError as exc:
         raise ConfigError(f"--values: {value!r} is not a valid {study.field} ({exc})") from None
     changed = [k for k, v in cfg.to_dict().items() if base.to_dict()[k] != v]
-    if changed not in ([], [study.field]):  # a guard against future fields that couple
+    if not set(changed) <= allowed:  # a guard against future fields that couple
         raise ConfigError(f"variant {value!r} changes {', '.join(changed)}; a study may change "
                           f"only {study.field}")
     return cfg
@@ -146,6 +169,10 @@ def _one_field_variant(study: Study, base: ModelConfig, value: str) -> ModelConf
 
 def _label(value: Any) -> str:
     return str(value).lower()
+
+
+def _value_of(study: Study, cfg: ModelConfig) -> str:
+    return head_of(cfg) if study.field == "head" else _label(getattr(cfg, study.field))
 
 
 def build_plan(name: str, base_spec: str | None = None, values: str | None = None,
@@ -175,9 +202,9 @@ def build_plan(name: str, base_spec: str | None = None, values: str | None = Non
         variants = tuple(Variant(v, v, _preset_with(v, overrides), is_base=i == 0)
                          for i, v in enumerate(chosen))
         return StudyPlan(study, base, source, variants)
-    base_value = _label(getattr(base, study.field))
+    base_value = _value_of(study, base)
     configs = {v: _one_field_variant(study, base, v) for v in chosen}
-    labels = {v: _label(getattr(cfg, study.field)) for v, cfg in configs.items()}
+    labels = {v: _value_of(study, cfg) for v, cfg in configs.items()}
     if base_value not in labels.values():  # the reference arm is always run
         configs = {base_value: base} | configs
         labels = {base_value: base_value} | labels

@@ -2,8 +2,9 @@
 
 (a) plain Keras Tuner `RandomSearch` with the usual hand-written StratifiedKFold loop in
     `HyperModel.fit` (one-hot labels, categorical cross-entropy, default `fit` settings);
-(b) hpsearch's tuner (k-fold through `evaluate`, its speed defaults), pruning off so both do
-    the same work. Both oracles get the same space and seed, so they sample the same configs.
+(b) hpsearch's tuner as users run it (k-fold through `evaluate`, its defaults, pruning on),
+    and (c) the same search with pruning off, which must never be faster than (b). All
+    oracles get the same space and seed, so they sample the same configs.
 Each side runs in a fresh process of its own (imports and data loading not timed), with the
 settings it would have alone: hpsearch's defaults include TF_ENABLE_ONEDNN_OPTS=1, plain Keras
 Tuner gets TensorFlow's (`--plain-onednn` also times plain with that setting).
@@ -91,7 +92,7 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
 
 
 def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                   directory: Path, stack_folds: bool = True, workers: int = 0,
+                   directory: Path, prune: bool = True, workers: int = 0,
                    data_dir: str | None = None) -> tuple[float, list[float]]:
     """`hpsearch tune`'s search (in process, or chief + `workers` worker processes)."""
     # Keras Tuner, Keras and TensorFlow are imported before the clock starts, as on the plain
@@ -103,11 +104,11 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
 
     # warm start off: sample exactly what plain RandomSearch samples
     settings = TuneSettings(tuner="random", max_trials=trials, folds=folds, seed=seed,
-                            prune=False, stack_folds=stack_folds, warm_start=False)
-    project = Project(directory / ("hpsearch" if stack_folds else "hpsearch-sequential"))
+                            prune=prune, warm_start=False)
+    project = Project(directory / "hpsearch")
     project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": folds,
                   "dataset": data.name, "data_dir": data_dir, "seed": seed,
-                  "prune": False, "max_trials": trials, "space": space.to_dict(),
+                  "prune": prune, "max_trials": trials, "space": space.to_dict(),
                   "settings": settings.__dict__}, resume=False, overwrite=False)
     start = time.perf_counter()
     if workers:
@@ -125,8 +126,8 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
 
 SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",
          "plain-onednn": "plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1",
-         "hpsearch": "hpsearch tune, stacked folds",
-         "hpsearch-sequential": "hpsearch tune, one fold at a time",
+         "hpsearch": "hpsearch tune as users run it (pruning on)",
+         "hpsearch-unpruned": "hpsearch tune --no-prune (the same search, every epoch run)",
          "hpsearch-workers": "hpsearch tune --workers N (chief + N worker processes)"}
 
 
@@ -165,7 +166,7 @@ def one_side(args: argparse.Namespace) -> None:
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
     search = plain_keras_tuner if plain else hpsearch_tuner
     extra = {} if plain else {
-        "stack_folds": args.side != "hpsearch-sequential", "data_dir": args.data_dir,
+        "prune": args.side != "hpsearch-unpruned", "data_dir": args.data_dir,
         "workers": args.workers if args.side == "hpsearch-workers" else 0}
     with tempfile.TemporaryDirectory() as tmp:
         wall, scores = search(space, data, args.trials, args.folds, args.epochs, args.seed,
@@ -188,8 +189,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=1,
                         help="run the sides this many times, interleaved (noisy CPU)")
-    parser.add_argument("--sequential", action="store_true",
-                        help="also time hpsearch with stacked folds off (one fold at a time)")
     parser.add_argument("--plain-onednn", action="store_true",
                         help="also time plain Keras Tuner with TF_ENABLE_ONEDNN_OPTS=1, to "
                              "show how much of the gap that one setting makes")
@@ -202,8 +201,8 @@ def main() -> None:
         one_side(args)
         return
 
-    sides = ["plain", "hpsearch", *(["plain-onednn"] if args.plain_onednn else []),
-             *(["hpsearch-sequential"] if args.sequential else []),
+    sides = ["plain", "hpsearch", "hpsearch-unpruned",
+             *(["plain-onednn"] if args.plain_onednn else []),
              *(["hpsearch-workers"] if args.workers else [])]
     runs = []
     for repeat in range(args.repeats):

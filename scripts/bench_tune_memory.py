@@ -5,7 +5,6 @@ and clears the Keras session per fit. This runs a random search in-process and p
 after trial 3 and after the last one, and their ratio (target <= 1.2).
 
     python scripts/bench_tune_memory.py                       # sample data, 30 trials x 2 x 1
-    python scripts/bench_tune_memory.py --sequential          # one fold at a time
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--sequential", action="store_true", help="stacked folds off")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
@@ -44,7 +42,7 @@ def main() -> None:
     data = load_dataset(args.dataset, args.data_dir)
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0"])
     settings = TuneSettings(tuner="random", max_trials=args.trials, folds=args.folds,
-                            prune=False, stack_folds=not args.sequential)
+                            prune=False)
     samples: list[float] = []
     hooks = Hooks(trial_end=lambda record: samples.append(rss_mib()))
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +53,7 @@ def main() -> None:
         run_search(build_tuner(space, settings, project, hooks), data)
     after3, last = samples[min(2, len(samples) - 1)], samples[-1]
     print(json.dumps({"dataset": data.name, "trials": len(samples), "folds": args.folds,
-                      "epochs": args.epochs, "stacked": not args.sequential,
+                      "epochs": args.epochs,
                       "rss_after_3_mib": round(after3, 1), "rss_after_last_mib": round(last, 1),
                       "ratio": round(last / after3, 3),
                       "rss_every_trial_mib": [round(v, 1) for v in samples]}, indent=2))

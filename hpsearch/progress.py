@@ -23,6 +23,18 @@ from rich.progress import (
 )
 
 
+def fmt_duration(seconds: float) -> str:
+    """`1 h 05 min`, `3 min 07 s`: every estimate and budget hpsearch prints.
+
+    Example:
+        >>> fmt_duration(187)
+        '3 min 07 s'
+    """
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
 class Tracker:
     """One progress bar counting units (epochs, runs); a no-op when quiet."""
 

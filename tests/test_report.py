@@ -152,7 +152,7 @@ def test_finished_search_report_has_every_part(finished):
         assert (finished / name).is_file(), name
     assert "5 started of 5 planned: 3 completed, 1 pruned, 1 failed" in markdown
     assert "7 fitted of at most 10" in markdown and "21 trained" in markdown
-    assert "0.8200 ± 0.0100 | 0.8100 | 0.8300 |" in markdown  # mean ± std, then per fold
+    assert "0.8200 ± 0.0141 | 0.8100 | 0.8300 |" in markdown  # mean ± std, then per fold
     assert ("hpsearch export --from " + str(finished) + " --out " + str(finished / "export")
             + " --dataset fashion-mnist-sample") in markdown
     assert "| 3 | failed | – |" in markdown and "loss became NaN |" in markdown
@@ -183,7 +183,7 @@ def test_copied_results_csv_alone_is_enough(tmp_path, finished):
     written = write_report(directory)
     markdown = written.markdown.read_text()
     assert "read from `results.csv`" in markdown and "settings are unknown" in markdown
-    assert "| 1 | 0 | ok | 0.8200 ± 0.0100 |" in markdown
+    assert "| 1 | 0 | ok | 0.8200 ± 0.0141 |" in markdown
     assert "no per-epoch history" in markdown  # results.csv has no curves
 
 

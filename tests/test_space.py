@@ -127,3 +127,16 @@ def test_the_output_head_is_an_opt_in_knob():
     assert (lab.output_activation, lab.loss) == ("sigmoid", "binary_crossentropy")
     searched = build_space(fixes=[]).knobs["head"]
     assert searched.fixed  # pinned unless the user opts in
+
+
+def test_a_space_file_without_defaults_warm_starts_from_the_documented_ones(tmp_path):
+    """Not the minimum of every range (which was [32] relu sgd lr=1e-4, the worst config):
+    each knob's default from docs/TUNE.md, clamped into the user's range, or the first value
+    of a choice that does not hold it."""
+    path = tmp_path / "space.toml"
+    path.write_text('[units]\nmin = 32\nmax = 256\n[learning_rate]\nmin = 1e-4\nmax = 1e-2\n'
+                    'sampling = "log"\n[optimizer]\nvalues = ["sgd", "adam"]\n'
+                    '[batch_size]\nvalues = [32, 64]\n[layers]\nmin = 1\nmax = 3\n')
+    cfg = build_space(path).to_config({})
+    assert cfg.hidden == (256, 256)  # layers 2 (default), units 512 clamped to 256
+    assert (cfg.learning_rate, cfg.optimizer, cfg.batch_size) == (1e-3, "adam", 32)

@@ -22,7 +22,14 @@ Configs = ModelConfig | str | Sequence[ModelConfig | str] | Mapping[str, ModelCo
 
 
 def as_data(data: Dataset | str | Path, folds: int | None = None) -> Dataset:
-    """A `Dataset`, or a name/path loaded with `load_dataset`; checked for `folds` folds."""
+    """A `Dataset`, or a name/path loaded with `load_dataset`; checked for `folds` folds.
+
+    Every caller is about to train, so TensorFlow is loaded here, without its C++ start-up
+    lines on stderr (a notebook would show them in the cell).
+    """
+    from hpsearch.training import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     out = data if isinstance(data, Dataset) else load_dataset(str(data))
     if folds is not None:
         out.check_folds(folds)

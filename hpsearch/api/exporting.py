@@ -30,6 +30,7 @@ class Exported(Shown):
     model_path: Path
     card_path: Path
     card: dict[str, Any]
+    description: str = ""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -54,8 +55,7 @@ class Exported(Shown):
         return frame(rows, index="split")
 
     def _title(self) -> str:
-        return f"Exported: {self.card['config_description']}" \
-            if "config_description" in self.card else "Exported"
+        return f"Exported: {self.description}"
 
 
 def export(config: ModelConfig | str, data: Dataset | str, out: str | Path = "export",
@@ -93,14 +93,14 @@ def refit_and_export(cfg: ModelConfig, data: Dataset, out: Path, seed: int, over
     with tracker(cfg.epochs, "refitting on all training data", quiet) as bar:
         card = export_model(cfg, data, out, seed, cv=cv, source=source, overwrite=overwrite,
                             on_epoch=bar.epoch_hook())
-    card = dict(card) | {"config_description": cfg.describe()}
-    return Exported(out / MODEL_FILE, out / CARD_FILE, card, list(warnings or []))
+    return Exported(out / MODEL_FILE, out / CARD_FILE, card, cfg.describe(),
+                    list(warnings or []))
 
 
 def export_project(directory: str | Path, out: str | Path | None = None,
                    data: Dataset | str | None = None, *, data_dir: str | Path | None = None,
                    overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
-                   quiet: bool = False) -> Exported:
+                   epochs: int | None = None, quiet: bool = False) -> Exported:
     """Export a tune project's best trial: refit it for the rounded mean of its folds' best
     epochs, test once, and put its CV score in the model card.
 
@@ -113,6 +113,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         skip_damaged: export the best intact trial although some records are damaged (the
             card lists them); without it a damaged record is refused.
         seed: fixes the initial weights and shuffles of the refit.
+        epochs: refit for this many epochs instead of the folds' mean best epoch.
         quiet: no progress bar.
 
     Returns:
@@ -128,6 +129,9 @@ def export_project(directory: str | Path, out: str | Path | None = None,
     from hpsearch.search.best import best_from_project
 
     cfg, cv, project_data = best_from_project(directory, skip_damaged)
+    if epochs is not None:
+        cfg = cfg.replace(epochs=epochs)
+        cv = cv | {"refit_epochs": epochs}
     out = Path(out) if out is not None else Path(directory) / "export"
     if data is None:
         data = load_dataset(project_data["dataset"], data_dir or project_data["data_dir"])

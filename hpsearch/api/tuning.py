@@ -77,8 +77,7 @@ class Search(Shown):
                 f"({done}).")
         note = top_k_note(self.ranked()[:5])
         stopped = self.meta.get("stopped")
-        return " ".join(x for x in (text, note, f"{stopped[0].upper()}{stopped[1:]}."
-                                    if stopped else "") if x)
+        return " ".join(x for x in (text, note, f"({stopped}.)" if stopped else "") if x)
 
     def plot(self) -> Any:
         """Each trial's mean CV score in trial order and the best so far: a Figure."""
@@ -194,7 +193,7 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int = 30, folds
              "time_budget": parse_duration(time_budget)}
     if resume:  # a default value is not "given": the stored setting stays
         given = {k: v for k, v in given.items() if k not in _DEFAULTS or v != _DEFAULTS[k]}
-    options = resolve(Path(directory), given, resume)
+    options = resolve(Path(directory), given, resume, overwrite)
     run = run_tune(Path(directory), options, data, resume=resume, overwrite=overwrite,
                    workers=workers, tensorboard=Path(tensorboard) if tensorboard else None,
                    quiet=quiet)

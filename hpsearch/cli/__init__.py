@@ -93,31 +93,6 @@ def run(argv: list[str] | None = None) -> int:
 TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker"}
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with the process's stderr pointed at /dev/null.
-
-    With oneDNN on (our default, see `hpsearch/training/__init__.py`) TensorFlow logs "oneDNN custom
-    operations are on" from C++ before its logging is set up, so TF_CPP_MIN_LOG_LEVEL cannot
-    silence it; a terminal user should see only our lines. An import error is still raised,
-    after stderr is back.
-    """
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-
-                import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-
-
 def main() -> None:
     argv = sys.argv[1:]
     simulator = argv[:1] == ["playground"]
@@ -126,6 +101,8 @@ def main() -> None:
 
         start_painter_early(argv)
     elif argv[:1] and argv[0] in TENSORFLOW_COMMANDS and not {"--help", "-h"} & set(argv):
+        from hpsearch.training import import_tensorflow_quietly
+
         import_tensorflow_quietly()
     code = run(argv)
     if simulator:

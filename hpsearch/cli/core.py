@@ -14,6 +14,7 @@ from hpsearch.cli.options import (
     Config,
     DataDir,
     Dataset,
+    Epochs,
     Folds,
     Json,
     Presets,
@@ -25,9 +26,8 @@ from hpsearch.cli.options import (
     load_data,
 )
 from hpsearch.config import ModelConfig, resolve_config
-from hpsearch.errors import ConfigError, TrialFailed
-from hpsearch.progress import tracker
-from hpsearch.stats import SD_LABEL, PairedTest, fmt_pm, rank, sample_std
+from hpsearch.errors import ConfigError
+from hpsearch.stats import SD_LABEL, fmt_pm
 
 console = Console()
 
@@ -49,18 +49,18 @@ def train(
     validation_split: Annotated[float, typer.Option(
         help="Hold out this share of the training data for validation curves (0 = none).")] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Save the trained model (.keras).")] = None,
+    epochs: Epochs = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json_out: Json = False,
 ) -> None:
     """Train one config on the training set and report train and test loss/accuracy and time.
 
-    Example: hpsearch train --preset model1 --set epochs=5 --dataset fashion-mnist-sample
+    Example: hpsearch train --preset model1 --epochs 5 --dataset fashion-mnist-sample
     """
-    from hpsearch.training.evaluate import Protocol, evaluate
+    from hpsearch.api.evaluation import train as train_config
 
     cfg = _single_config(preset, config, set_)
-    protocol = Protocol.train_test(validation_split)
     if out is not None and out.suffix != ".keras":
         raise ConfigError(f"--out {out}: a model file must end in .keras")
     if out is not None:
@@ -68,9 +68,8 @@ def train(
 
         prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
     data = load_data(dataset, data_dir)
-    with tracker(cfg.epochs, "training", quiet or json_out) as bar:
-        result, model = evaluate(cfg, data, protocol, seed, on_epoch=bar.epoch_hook(),
-                                 keep_model=True)
+    fit = train_config(cfg, data, epochs, seed, validation_split, quiet or json_out)
+    cfg, result, model = fit.config, fit.result, fit.model
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
@@ -108,6 +107,7 @@ def cv(
         "--config", "-c", help="Config file(s) to compare (.toml/.json); repeatable.")] = None,
     set_: Sets = None,
     folds: Folds = 5,
+    epochs: Epochs = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -119,38 +119,20 @@ def cv(
     Every config sees the same folds, so differences are paired per fold; the best is named only
     when its lead is outside the noise.
 
-    Example: hpsearch cv --preset model1 --preset model2 --preset model3 --folds 5
+    Example: hpsearch cv --preset model1 --preset model2 --preset model3 --folds 5 --epochs 5
     """
-    from hpsearch.training.evaluate import Protocol, evaluate
+    from hpsearch.api.evaluation import cross_validate
+    from hpsearch.training.evaluate import Protocol
 
-    protocol = Protocol.kfold(folds)
-    candidates = [(name, resolve_config(name, None, set_)) for name in preset or []]
-    candidates += [(path.stem, resolve_config(None, path, set_)) for path in config or []]
+    Protocol.kfold(folds)  # refuse bad --folds before loading any data
+    candidates = {name: resolve_config(name, None, set_) for name in preset or []}
+    candidates |= {path.stem: resolve_config(None, path, set_) for path in config or []}
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
     data = load_data(dataset, data_dir, folds)
-    total = sum(cfg.epochs for _, cfg in candidates) * protocol.num_fits
-    rows, failures = [], {}
-    with tracker(total, "cross-validating", quiet or json_out) as bar:
-        for name, cfg in candidates:
-            try:
-                rows.append((name, evaluate(cfg, data, protocol, seed,
-                                            on_epoch=bar.epoch_hook(name))))
-            except TrialFailed as exc:
-                failures[name] = str(exc)
-    if not rows:
-        raise TrialFailed("every config failed: " + "; ".join(failures.values()))
-    scores = {name: [f.val_accuracy for f in result.folds] for name, result in rows}
-    test = PairedTest.kfold(folds)  # folds share training data: Nadeau-Bengio corrected t
-    ranking = rank(scores, test)
-    verdict = ranking.headline("validation accuracy", "folds")
-    payload = {"dataset": data.name, "folds": folds, "seed": seed, "verdict": verdict,
-               "test": test.name, "std": "sample std (ddof 1)", "failed": failures,
-               "scores": scores, **ranking.to_dict(),
-               "results": [{"name": name} | result.to_dict()
-                           | {"std_val_accuracy": sample_std(scores[name]),
-                              "std_val_loss": sample_std([f.val_loss for f in result.folds])}
-                           for name, result in rows]}
+    result = cross_validate(candidates, data, folds, epochs, seed, quiet or json_out)
+    rows, failures, verdict = list(result.results.items()), result.failed, result.verdict
+    payload = result.to_dict()
 
     def render() -> None:
         table = Table(title=f"{folds}-fold CV on {data.summary()}")
@@ -186,6 +168,10 @@ def export(
         help="With --from: export the best intact trial even though some trial records are "
              "damaged (they are listed in the model card); without it a damaged record is "
              "refused.")] = False,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", help="Refit for N epochs (default: the config's; with --from, the rounded "
+                         "mean of the best trial's folds' best epochs).", show_default=False)]
+    = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -201,33 +187,33 @@ def export(
     Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
     Example: hpsearch export --from tune-project --out best/
     """
-    from hpsearch.training.export import export_model, prepare_output_dir
+    from hpsearch.api.exporting import export_project, refit_and_export
 
-    cv_info, source = None, "config"
     if from_dir is not None:
-        from hpsearch.search.best import best_from_project
-
         if preset or config or set_:
             raise ConfigError("--from exports a tune project's best trial; drop --preset, "
                               "--config and --set")
-        cfg, cv_info, project_data = best_from_project(from_dir, skip_damaged)
-        for line in project_data["warnings"]:
+        given = ctx.get_parameter_source("dataset").name != "DEFAULT"
+        data = load_data(dataset, data_dir) if given else None
+        done = export_project(from_dir, out, data, data_dir=data_dir, overwrite=overwrite,
+                              skip_damaged=skip_damaged, seed=seed, quiet=quiet or json_out,
+                              epochs=epochs)
+        for line in done.warnings:
             typer.echo(f"warning: {line}", err=True)
-        source = f"tune:{from_dir}"
-        if ctx.get_parameter_source("dataset").name == "DEFAULT":
-            dataset, data_dir = project_data["dataset"], data_dir or project_data["data_dir"]
     else:
         cfg = _single_config(preset, config, set_)
-    if out is None:  # next to the search it came from, where docs/TUNE.md says it is
-        out = from_dir / "export" if from_dir is not None else Path("export")
-    prepare_output_dir(out, overwrite)  # fail before training, not after
-    data = load_data(dataset, data_dir)
-    with tracker(cfg.epochs, "refitting on all training data", quiet or json_out) as bar:
-        card = export_model(cfg, data, out, seed, cv=cv_info, source=source,
-                            overwrite=overwrite, on_epoch=bar.epoch_hook())
+        cfg = cfg if epochs is None else cfg.replace(epochs=epochs)
+        out = out or Path("export")
+        from hpsearch.training.export import prepare_output_dir
+
+        prepare_output_dir(out, overwrite)  # fail before loading data, not after
+        done = refit_and_export(cfg, load_data(dataset, data_dir), out, seed, overwrite,
+                                quiet or json_out)
+    card, out = done.card, done.model_path.parent
+    describe = done.description
 
     def render() -> None:
-        console.print(f"{cfg.describe()}: test accuracy {fmt(card['test']['accuracy'])}, "
+        console.print(f"{describe}: test accuracy {fmt(card['test']['accuracy'])}, "
                       f"test loss {fmt(card['test']['loss'])} "
                       f"(train {fmt(card['train']['accuracy'])}, "
                       f"{card['train']['fit_time_s']:.1f} s)")

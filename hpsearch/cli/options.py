@@ -29,6 +29,9 @@ Config = Annotated[Path | None, typer.Option(
 Sets = Annotated[list[str] | None, typer.Option(
     "--set", "-s", help="Override a config field: --set epochs=5 --set hidden=256,128.")]
 Folds = Annotated[int, typer.Option("--folds", "-k", help="Number of stratified CV folds.")]
+Epochs = Annotated[int | None, typer.Option(
+    "--epochs", help="Epochs for every config (default: the config's own; same as --set "
+                     "epochs=N).", show_default=False)]
 
 
 def load_data(dataset: str, data_dir: Path | None, folds: int | None = None) -> Any:

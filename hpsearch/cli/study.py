@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,52 +11,10 @@ from rich.table import Table
 
 from hpsearch.cli import app
 from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit, load_data
-from hpsearch.errors import ConfigError
-from hpsearch.studies.plan import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
+from hpsearch.studies.jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
+from hpsearch.studies.plan import ALL, STUDY_NAMES
 
 console = Console()
-QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
-DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
-QUICK_REPEATS = {"architectures": 2}  # others: QUICK["repeats"]
-ALL_ORDER = ("architectures", "batch-size", "optimizer", "kernel-regularization",
-             "activity-regularization", "dropout")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One study to run: its plan, seeds and directory."""
-
-    plan: StudyPlan
-    seeds: tuple[int, ...]
-    folds: int
-    out: Path
-
-
-def _jobs(name: str, base: str | None, values: str | None, rate: float | None,
-          repeats: int | None, epochs: int | None, folds: int, seed: int, out: Path,
-          quick: bool) -> list[Job]:
-    from hpsearch.studies.runner import seeds_for
-
-    if name == ALL:
-        for flag, given in (("--base", base), ("--values", values), ("--rate", rate)):
-            if given is not None:
-                raise ConfigError(f"{flag} applies to a single study; `study all` uses the "
-                                  "lab's settings (run a study on its own to change them)")
-    if repeats is not None and repeats < 1:
-        raise ConfigError(f"--repeats must be at least 1, got {repeats}")
-    if folds < 2:
-        raise ConfigError(f"--folds must be at least 2, got {folds}")
-    if epochs is None and quick:
-        epochs = QUICK["epochs"]
-    names = ALL_ORDER if name == ALL else (name,)
-    jobs = []
-    for study_name in names:
-        plan = build_plan(study_name, base, values, rate, epochs)
-        n = repeats or (QUICK_REPEATS.get(study_name, QUICK["repeats"]) if quick
-                        else DEFAULT_REPEATS.get(study_name, 5))
-        jobs.append(Job(plan, seeds_for(seed, n), folds,
-                        out / study_name if name == ALL else out))
-    return jobs
 
 
 def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
@@ -70,7 +27,8 @@ def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
 
 
 def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: bool) -> None:
-    from hpsearch.studies.budget import budget, fmt_duration
+    from hpsearch.progress import fmt_duration
+    from hpsearch.studies.budget import budget
     from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
 
     n_train, _ = _sizes(dataset, data_dir)
@@ -78,7 +36,7 @@ def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: boo
                for j in jobs]
     total = sum(b.seconds for b in budgets)
     done = {j.plan.study.name: len(j.plan.variants) * len(j.seeds)
-            - len(pending_runs(j.plan, _settings(j), j.out)) for j in jobs}
+            - len(pending_runs(j.plan, j.settings(), j.out)) for j in jobs}
     payload = {"dataset": dataset, "n_train": n_train, "estimated_seconds": total,
                "studies": [b.to_dict() | {"runs_already_done": done[b.study]}
                            for b in budgets]}
@@ -96,46 +54,6 @@ def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: boo
                       "on a small 2-core CPU (a rough model; the progress bar's ETA is measured)")
 
     emit(payload, json_out, render)
-
-
-def _settings(job: Job) -> Any:
-    from hpsearch.studies.runner import RunSettings
-
-    return RunSettings(job.seeds, job.folds)
-
-
-def _run_job(job: Job, data: Any, bar: Any, resume: bool, overwrite: bool) -> dict[str, Any]:
-    from hpsearch.reports.study_summary import write_report
-    from hpsearch.studies.runner import run_study, select_and_export
-
-    epochs = job.plan.base.epochs
-
-    def finished(record: dict[str, Any]) -> None:  # early stopping / NaN: skip unused epochs
-        unused = sum(epochs - f["epochs_run"] for f in record["folds"])
-        if record["status"] != "ok":
-            unused = epochs * (job.folds if job.plan.study.is_kfold else 1)
-        bar.advance(max(unused, 0))
-
-    records = run_study(job.plan, data, job.out, _settings(job), resume=resume,
-                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished)
-    if job.plan.study.is_kfold:
-        bar.describe("architectures: refit of the winner on all training data")
-        select_and_export(job.plan, data, job.out, records, job.seeds[0],
-                          bar.epoch_hook("architectures: refit"))
-    return write_report(job.out)
-
-
-def _pending_epochs(jobs: list[Job]) -> int:
-    from hpsearch.studies.runner import pending_runs
-
-    total = 0
-    for job in jobs:
-        per_run = job.folds if job.plan.study.is_kfold else 1
-        total += sum(v.config.epochs * per_run
-                     for v, _ in pending_runs(job.plan, _settings(job), job.out))
-        if job.plan.study.is_kfold and not (job.out / "export" / "model_card.json").is_file():
-            total += job.plan.base.epochs
-    return total
 
 
 def _print_digest(digest: dict[str, Any]) -> None:
@@ -204,34 +122,16 @@ def study(
 
     Example: hpsearch study all --quick --out lab-report/
     """
-    from hpsearch.progress import tracker
-
-    if name != ALL and name not in STUDIES:
-        raise ConfigError(f"unknown study {name!r}; choose one of {', '.join(STUDY_NAMES)}")
     dataset = dataset or (QUICK["dataset"] if quick else "fashion-mnist")
     folds = folds if folds is not None else (QUICK["folds"] if quick else 5)
-    out = out or (Path("lab-report") if name == ALL else Path("studies") / name)
-    jobs = _jobs(name, base, values, rate, repeats, epochs, folds, seed, out, quick)
+    out = out or default_out(name)
+    jobs = plan_jobs(name, base, values, rate, repeats, epochs, folds, seed, out, quick)
     if dry_run:
         _dry_run(jobs, dataset, data_dir, json_out)
         return
-    kfold = [job.folds for job in jobs if job.plan.study.is_kfold]
-    data = load_data(dataset, data_dir, max(kfold) if kfold else None)
-    from hpsearch.locks import project_lock
-
-    _check_dirs(name, jobs, out, data, resume, overwrite)
-    with project_lock(out, "study") as notes:  # a second live process is refused
-        for note in notes:
-            typer.echo(f"note: {note}", err=True)
-        digests = []
-        with tracker(_pending_epochs(jobs), f"study {name}", quiet or json_out) as bar:
-            for job in jobs:
-                digests.append(_run_job(job, data, bar, resume or name == ALL, overwrite
-                                        and name != ALL))
-        if name == ALL:
-            from hpsearch.reports.lab import write_lab_report
-
-            write_lab_report(out, [job.out for job in jobs])
+    data = load_data(dataset, data_dir, max_folds(jobs))
+    digests = run_jobs(name, jobs, out, data, resume=resume, overwrite=overwrite,
+                       quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
     payload = {"study": name, "out": str(out), "studies": digests}
 
     def render() -> None:
@@ -241,22 +141,3 @@ def study(
         console.print(f"wrote {report} (tables: results.csv, summary.csv; figures: *.png)")
 
     emit(payload, json_out, render)
-
-
-def _check_dirs(name: str, jobs: list[Job], out: Path, data: Any, resume: bool,
-                overwrite: bool) -> None:
-    """Refuse before any training, not after the first study of `all` has run."""
-    from hpsearch.studies.runner import RunSettings, study_meta
-    from hpsearch.studies.store import check_dir, prepare_dir
-
-    if name != ALL:
-        check_dir(out, study_meta(jobs[0].plan, RunSettings(jobs[0].seeds, jobs[0].folds),
-                                  data), resume, overwrite)
-        return
-    meta = {"study": ALL, "studies": [j.plan.study.name for j in jobs],
-            "dataset": {"name": data.name, "sha256": data.checksum()}}
-    check_dir(out, meta, resume, overwrite)
-    if not overwrite:
-        for job in jobs:
-            check_dir(job.out, study_meta(job.plan, _settings(job), data), True, False)
-    prepare_dir(out, meta, resume, overwrite)

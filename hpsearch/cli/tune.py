@@ -12,9 +12,8 @@ from rich.table import Table
 
 from hpsearch.cli import app
 from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt, load_data
-from hpsearch.config import ModelConfig
 from hpsearch.errors import ConfigError
-from hpsearch.stats import top_k_note
+from hpsearch.stats import SD_LABEL, top_k_note
 
 console = Console()
 DEFAULT_DIR = Path("tune-project")
@@ -27,6 +26,7 @@ def _check(condition: bool, message: str) -> None:
 
 @app.command()
 def tune(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Option(
         "--directory", "-o", help="Project directory for results (created; never reused "
         "silently).")] = DEFAULT_DIR,
@@ -47,8 +47,9 @@ def tune(
     fix: Annotated[list[str] | None, typer.Option(
         "--fix", help="Pin a knob or config field: --fix optimizer=adam --fix hidden=256,128.")]
     = None,
-    prune: Annotated[bool, typer.Option(help="Stop a trial after a fold when it cannot "
-                                             "plausibly beat the best.")] = True,
+    prune: Annotated[bool, typer.Option(help="Stop a trial early (per epoch, the median "
+                                             "rule) when it cannot plausibly beat the best.")]
+    = True,
     resume: Annotated[bool, typer.Option(help="Continue the search in --directory.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Delete the search in --directory and start "
                                                  "again.")] = False,
@@ -66,6 +67,9 @@ def tune(
     tensorboard: Annotated[Path | None, typer.Option(
         help="Log every fold with the HParams plugin to DIR (view: tensorboard --logdir DIR).")]
     = None,
+    time_budget: Annotated[str | None, typer.Option(
+        help="Start no trial that would end after this much time (20m, 1h30m, 90s), like "
+             "Optuna's timeout; the trial table says it stopped on time.")] = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -74,121 +78,70 @@ def tune(
 ) -> None:
     """Search the space with Keras Tuner, scoring every trial by k-fold CV on training data.
 
+    With --resume only --directory is needed: the stored settings are reused (--max-trials may
+    grow; a different value of another flag is refused, showing both).
+
     Example: hpsearch tune --max-trials 30 --directory runs/t1 --dataset fashion-mnist-sample
+
+    Example: hpsearch tune --directory runs/t1 --resume --max-trials 50
     """
-    from hpsearch.locks import project_lock
-    from hpsearch.search.project import Project
-    from hpsearch.search.space import build_space
-    from hpsearch.search.tuner import TUNERS, TuneSettings
+    from hpsearch.search.session import parse_duration, resolve, run_tune
 
-    _check(tuner in TUNERS, f"--tuner {tuner!r} is unknown; choose one of {', '.join(TUNERS)}")
-    _check(max_trials >= 1, f"--max-trials must be at least 1, got {max_trials}")
-    _check(folds >= 2, f"--folds must be at least 2 for k-fold CV, got {folds}")
     _check(workers >= 0, f"--workers must be 0 or more, got {workers}")
-    _check(max_failures >= 1, f"--max-failures must be at least 1, got {max_failures}")
     _check(0 <= port < 65536, f"--port must be in 0..65535, got {port}")
-    _check(not (tensorboard and workers), "--tensorboard logs from this process only; drop "
-           "--workers or --tensorboard")
-    space = build_space(space_file, fix, ModelConfig(epochs=epochs, patience=patience))
-    settings = TuneSettings(tuner=tuner, max_trials=max_trials, folds=folds, seed=seed,
-                            prune=prune, max_failures=max_failures)
-    meta = {"fingerprint": space.fingerprint(), "tuner": tuner, "folds": folds,
-            "dataset": dataset, "data_dir": str(data_dir) if data_dir else None, "seed": seed,
-            "prune": prune, "max_trials": max_trials, "space": space.to_dict(),
-            "settings": settings.__dict__}
+    values = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
+              "patience": patience, "space_file": str(space_file) if space_file else None,
+              "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
+              "max_failures": max_failures, "dataset": dataset,
+              "data_dir": str(data_dir) if data_dir else None,
+              "time_budget": parse_duration(time_budget)}
+    names = {"space_file": "space_file", "data_dir": "data_dir"}
+    given = {k: v for k, v in values.items()
+             if not resume or _given(ctx, names.get(k, k))}
+    options = resolve(directory, given, resume, overwrite)
     if dry_run:
-        _dry_run(space, settings, dataset, data_dir, json_out)
+        _dry_run(options, json_out)
         return
-    project = Project(directory)
-    project.check(meta, resume, overwrite)  # refuse early, before loading any data
-    data = load_data(dataset, data_dir, folds)
-    with project_lock(directory) as notes:  # a second live process is refused
-        for note in notes:
-            typer.echo(f"note: {note}", err=True)
-        meta = project.open(meta, resume, overwrite)
-        for note in project.notes:  # what --resume repaired from the other copy
-            typer.echo(f"resume: {note}", err=True)
-        if workers:
-            from hpsearch.search.distributed import run_distributed
+    from hpsearch.search.project import Project
 
-            run_distributed(space, settings, project, workers, bind, port, quiet or json_out)
-        else:
-            _run_local(space, settings, project, data, quiet or json_out, tensorboard)
-        rows = project.write_results(folds, meta)
-        _report(project, rows, dataset, data_dir, json_out)
+    if not resume:  # refuse a used directory before loading any data
+        Project(directory).check({}, False, overwrite)
+    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
+                     options.folds)
+    try:
+        run = run_tune(directory, options, data, resume=resume, overwrite=overwrite,
+                       workers=workers, bind=bind, port=port, tensorboard=tensorboard,
+                       quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the finished trials are saved in {directory}; continue with "
+                   f"hpsearch tune --directory {shlex.quote(str(directory))} --resume", err=True)
+        raise
+    _report(run.project, run.rows, json_out)
 
 
-def _run_local(space: Any, settings: Any, project: Any, data: Any, quiet: bool,
-               tensorboard: Path | None = None) -> None:
-    from hpsearch.progress import tracker
-    from hpsearch.search.tuner import Hooks, build_tuner, run_search
-
-    done = [r for r in project.records() if r.final]
-    epochs = space.base.epochs  # the bar counts trial-epochs: all folds train together
-    with tracker(settings.max_trials * epochs, "tuning", quiet) as bar:
-        state = {"best": max((r.mean for r in done if r.status == "ok"), default=None),
-                 "trial": "", "epochs": {}}
-        bar.advance(min(len(done), settings.max_trials) * epochs)
-
-        def label() -> str:
-            best = "-" if state["best"] is None else f"{state['best']:.4f}"
-            return f"trial {state['trial']} best {best}"
-
-        def trial_begin(trial_id: str, cfg: Any) -> None:
-            state["trial"], state["epochs"][trial_id] = trial_id, 0
-            bar.describe(label())
-
-        def epoch(fold: int, epoch_no: int, logs: dict[str, float]) -> None:
-            if fold != 0:
-                return
-            acc = logs.get("val_accuracy")
-            state["epochs"][state["trial"]] = epoch_no
-            bar.advance(1, f"{label()} | epoch {epoch_no}"
-                        + (f" fold-1 acc {acc:.3f}" if acc is not None else ""))
-
-        def trial_end(record: Any) -> None:
-            if record.status == "ok" and (state["best"] is None or record.mean > state["best"]):
-                state["best"] = record.mean
-            bar.advance(max(0, epochs - state["epochs"].get(record.trial_id, 0)), label())
-
-        hooks = Hooks(trial_begin, epoch, trial_end, tensorboard)
-        tuner = build_tuner(space, settings, project, hooks)
-        try:
-            run_search(tuner, data)
-        except KeyboardInterrupt:
-            rows = project.write_results(settings.folds)
-            saved = sum(r["status"] != "running" for r in rows)
-            typer.echo(f"interrupted: {saved} finished trial(s) are saved in {project.dir}; "
-                       "continue with the same command plus --resume", err=True)
-            raise
-        finally:
-            project.write_results(settings.folds)
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Was this option typed (or set by its environment variable), not left at its default?"""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def export_command(directory: Path, dataset: str, data_dir: Path | None) -> str:
-    parts = ["hpsearch", "export", "--from", str(directory), "--out",
-             str(directory / "export")]
-    if dataset != "fashion-mnist":
-        parts += ["--dataset", dataset]
-    if data_dir:
-        parts += ["--data-dir", str(data_dir)]
-    return shlex.join(parts)
+def _report(project: Any, rows: list[dict], json_out: bool) -> None:
+    from hpsearch.search.best import export_command
 
-
-def _report(project: Any, rows: list[dict], dataset: str, data_dir: Path | None,
-            json_out: bool) -> None:
+    meta = project.meta or {}
     ranked = sorted((r for r in rows if r["rank_val_accuracy"]),
                     key=lambda r: r["rank_val_accuracy"])
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "pruned", "failed",
                                                                 "running")}
-    command = export_command(project.dir, dataset, data_dir)
+    command = export_command(project.dir, meta.get("dataset"), meta.get("data_dir"))
     note = top_k_note(ranked[:5])  # Nadeau-Bengio corrected t by fold, Holm over the top 5
     payload = {"directory": str(project.dir), "counts": counts, "top": ranked[:5],
-               "noise": note, "export_command": command}
+               "noise": note, "stopped": meta.get("stopped"), "export_command": command}
 
     def render() -> None:
-        table = Table(title=f"top {min(5, len(ranked))} of {len(rows)} trials in {project.dir}")
-        for column in ("rank", "trial", "val accuracy (mean ± std)", "folds", "status",
+        table = Table(title=f"top {min(5, len(ranked))} of {len(rows)} trials in {project.dir}",
+                      caption=meta.get("stopped"))
+        for column in ("rank", "trial", f"val accuracy ({SD_LABEL})", "folds", "status",
                        "config"):
             table.add_column(column)
         for row in ranked[:5]:
@@ -208,12 +161,11 @@ def _report(project: Any, rows: list[dict], dataset: str, data_dir: Path | None,
     emit(payload, json_out, render)
 
 
-def _dry_run(space: Any, settings: Any, dataset: str, data_dir: Path | None,
-             json_out: bool) -> None:
+def _dry_run(options: Any, json_out: bool) -> None:
     from hpsearch.search.budget import calibrate
 
-    data = load_data(dataset, data_dir)
-    estimate = calibrate(space, settings, data)
+    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None)
+    estimate = calibrate(options.space(), options.settings(), data, options.time_budget)
     emit(estimate, json_out, lambda: console.print(estimate["summary"]))
 
 

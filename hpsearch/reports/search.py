@@ -198,7 +198,7 @@ def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
              *_budget_lines(b, search), "", f"## Top {len(top)} trials", ""]
     if top:
         lines += [*top_table(top, search.folds), "", "Mean ± std over the folds a trial ran "
-                  "(std with ddof=0, as scikit-learn's `cv_results_`); a pruned trial's mean "
+                  "(sample std, ddof 1, as in every hpsearch table); a pruned trial's mean "
                   "covers only its folds. Ranked: completed trials by mean, then pruned ones."]
         note = top_k_note(top_rows)  # paired by fold: every trial sees the same folds
         lines += ["", note] if note else []

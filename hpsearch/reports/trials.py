@@ -47,10 +47,10 @@ class Trial:
 
     @property
     def std(self) -> float | None:
-        values, mean = self.scores(), self.mean
-        if mean is None:
-            return None
-        return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))  # ddof=0 (sklearn)
+        from hpsearch.stats import sample_std
+
+        values = self.scores()
+        return sample_std(values) if values else None  # ddof 1, as every hpsearch table
 
     def fold(self, i: int) -> dict[str, Any] | None:
         return next((f for f in self.folds if f.get("fold") == i), None)

@@ -1,11 +1,12 @@
 """`tune --dry-run`: the budget (trials x folds x epochs) and a time estimate, before committing.
 
-The estimate comes from a short calibration through the loop a trial really runs: the
-warm-start config trains two epochs of k-fold CV (k towers) on a slice of the training data;
-the steady (second) epoch's time per training row is scaled to a fold's size, and the first
-epoch's extra time (tracing and XLA compilation) is counted once per trial. It is an upper bound
-for configs like the default one: pruning only shortens it; much wider or smaller-batch configs
-are slower.
+The estimate times configs the space will really produce: the warm-start config and a few
+drawn the way the random search draws them (each knob's Keras Tuner `random_sample`), each
+trained two epochs of k-fold CV (k towers) through the loop a trial really runs, on a slice of
+the training data. A config's steady (second) epoch, per training row, is scaled to a fold's
+size; its first epoch's extra time (tracing and XLA compilation) is counted once per trial.
+Timing only the smallest or the warm-start config would under-state a space whose nets can be
+4x wider or whose batches can be 4x smaller; the spread of the samples is reported instead.
 """
 
 from __future__ import annotations
@@ -16,47 +17,108 @@ from typing import Any
 import numpy as np
 
 from hpsearch.data import Dataset
+from hpsearch.progress import fmt_duration
 
 CALIBRATION_EXAMPLES = 4000
+SAMPLED_CONFIGS = 4  # besides the warm-start config
 
 
-def calibrate(space: Any, settings: Any, data: Dataset) -> dict[str, Any]:
-    """Time the loop a trial really runs (its k folds as k towers) and scale it to the search.
+def sample_values(space: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    """`count` random picks of the space's knobs, as Keras Tuner's random search draws them
+    (only the knobs their switches make active)."""
+    import keras_tuner as kt
 
-    Args:
-        space: the search space (its warm-start config is timed).
-        settings: the `TuneSettings` (trials, folds, seed).
-        data: the training data.
+    import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
 
-    Returns:
-        The budget and the estimate, with a one-line `summary`.
-    """
+    declared = space.declare()
+    picks, state = [], seed
+    for _ in range(count):
+        hps = kt.HyperParameters()
+        for hp in declared.space:
+            hps.merge([hp])
+            if hps.is_active(hp):
+                hps.values[hp.name] = hp.random_sample(state)
+                state += 1
+        picks.append({k: v for k, v in hps.values.items() if hps.is_active(k)})
+    return picks
+
+
+def time_config(cfg: Any, sample: Dataset, folds: int, seed: int, n_fit: float
+                ) -> dict[str, Any]:
+    """Two epochs of `cfg` on `sample`; -> seconds per epoch of all folds at full size, start-up
+    per trial, and the trial's seconds at `cfg.epochs` epochs."""
+    from hpsearch.errors import TrialFailed
     from hpsearch.training.evaluate import Protocol, evaluate
 
-    cfg = space.to_config({}, epochs=2)
-    cfg = replace(cfg, patience=0) if cfg.patience else cfg
+    timed = replace(cfg, epochs=2, patience=0)
+    try:
+        result = evaluate(timed, sample, Protocol.kfold(folds), seed)
+    except TrialFailed:  # a diverging sample still tells nothing about time: skip it
+        return {}
+    fold = result.folds[0]
+    epoch_s = fold.epoch_times[-1] / fold.n_train * n_fit
+    start_up = max(0.0, fold.epoch_times[0] - fold.epoch_times[-1])
+    return {"config": cfg.describe(), "epoch_seconds": epoch_s, "startup_seconds": start_up,
+            "trial_seconds": start_up + cfg.epochs * epoch_s}
+
+
+def calibrate(space: Any, settings: Any, data: Dataset, time_budget: float | None = None,
+              samples: int = SAMPLED_CONFIGS) -> dict[str, Any]:
+    """Time configs the space produces and scale them to the search.
+
+    Args:
+        space: the search space (its warm-start config and `samples` random ones are timed).
+        settings: the `TuneSettings` (trials, folds, seed).
+        data: the training data.
+        time_budget: seconds; the estimate then says how many trials fit.
+        samples: random configs to time besides the warm-start one.
+
+    Returns:
+        The budget and the estimate (median, fastest and slowest trial; total), with a
+        one-line `summary`.
+
+    Example:
+        >>> calibrate(build_space(), TuneSettings(max_trials=30), data)["summary"]  # doctest: +SKIP
+    """
     n = min(CALIBRATION_EXAMPLES, len(data.y_train))
     rng = np.random.default_rng(settings.seed)
     idx = rng.choice(len(data.y_train), size=n, replace=False)
     sample = replace(data, x_train=data.x_train[idx], y_train=data.y_train[idx])
-    result = evaluate(cfg, sample, Protocol.kfold(settings.folds), settings.seed)
-    fold = result.folds[0]
-    # One epoch trains every tower on its fold and validates it: time per training row.
-    per_row = fold.epoch_times[-1] / fold.n_train
-    start_up = max(0.0, fold.epoch_times[0] - fold.epoch_times[-1])  # tracing + XLA compile
     n_fit = len(data.y_train) * (settings.folds - 1) / settings.folds
-    epoch_s = per_row * n_fit
+    configs = [space.to_config({})]
+    for values in sample_values(space, samples, settings.seed + 1):
+        try:
+            configs.append(space.to_config(values))
+        except Exception:  # noqa: BLE001 - a clashing pick fails as a trial would; skip it
+            continue
+    timed = [t for t in (time_config(c, sample, settings.folds, settings.seed, n_fit)
+                         for c in configs) if t]
+    trial_s = np.array([t["trial_seconds"] for t in timed]) if timed else np.array([0.0])
+    median, total = float(np.median(trial_s)), float(np.mean(trial_s)) * settings.max_trials
     epochs = space.base.epochs
-    fold_epochs = settings.max_trials * settings.folds * epochs
-    total_s = settings.max_trials * (start_up + epochs * epoch_s)
-    summary = (f"{settings.max_trials} trials x {settings.folds} folds x <= {epochs} epochs = "
-               f"<= {fold_epochs} fold-epochs; calibration: {epoch_s:.2f} s per epoch of all folds "
-               f"and {start_up:.1f} s start-up per trial for "
-               f"{cfg.describe()} on {int(n_fit)} examples -> at most ~{total_s / 60:.0f} min "
-               f"with {settings.tuner} search ("
-               f"{'pruning makes it shorter; ' if settings.prune else ''}"
-               "bigger nets and smaller batches longer)")
-    return {"trials": settings.max_trials, "folds": settings.folds, "max_epochs": epochs,
-            "fold_epochs": fold_epochs, "epoch_seconds": epoch_s, "startup_seconds": start_up,
-            "estimate_seconds": total_s,
-            "calibration_config": cfg.to_dict(), "summary": summary}
+    payload = {"trials": settings.max_trials, "folds": settings.folds, "max_epochs": epochs,
+               "fold_epochs": settings.max_trials * settings.folds * epochs,
+               "epoch_seconds": timed[0]["epoch_seconds"] if timed else None,
+               "startup_seconds": timed[0]["startup_seconds"] if timed else None,
+               "trial_seconds_median": median, "trial_seconds_min": float(trial_s.min()),
+               "trial_seconds_max": float(trial_s.max()), "estimate_seconds": total,
+               "sampled": timed, "calibration_config": configs[0].to_dict()}
+    if time_budget:
+        payload["time_budget_seconds"] = time_budget
+        payload["trials_in_budget"] = min(settings.max_trials,
+                                          int(time_budget // max(median, 1e-9)))
+    payload["summary"] = _summary(payload, settings, len(data.y_train))
+    return payload
+
+
+def _summary(p: dict[str, Any], settings: Any, n_train: int) -> str:
+    low, high, mid = (fmt_duration(p[f"trial_seconds_{k}"]) for k in ("min", "max", "median"))
+    text = (f"{p['trials']} trials x {p['folds']} folds x <= {p['max_epochs']} epochs = "
+            f"<= {p['fold_epochs']} fold-epochs on {n_train} examples; {len(p['sampled'])} "
+            f"configs of this space timed: a trial takes {low} to {high} (median {mid}) -> "
+            f"~{fmt_duration(p['estimate_seconds'])} for the search with {settings.tuner} "
+            f"({'pruning makes it shorter' if settings.prune else 'no pruning'})")
+    if "trials_in_budget" in p:
+        text += (f"; a {fmt_duration(p['time_budget_seconds'])} --time-budget fits about "
+                 f"{p['trials_in_budget']} of the {p['trials']} trials")
+    return text

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpsearch.fileio import Damage, kind_of, read_json
+from hpsearch.stats import sample_std
 
 if TYPE_CHECKING:
     from hpsearch.search.project import TrialRecord
@@ -37,7 +38,7 @@ def _nan_to_none(value: float) -> float | None:
 def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
         return None, None
-    return float(np.mean(values)), float(np.std(values))  # ddof=0, as scikit-learn
+    return float(np.mean(values)), sample_std(values)  # ddof 1, as every hpsearch table
 
 
 def results_rows(records: list[TrialRecord], folds: int) -> list[dict[str, Any]]:

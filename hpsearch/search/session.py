@@ -6,7 +6,6 @@ directory, the lock, the search (in process or with workers) and the results tab
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError, ProjectError
 from hpsearch.fileio import atomic_write_json
+from hpsearch.progress import fmt_duration
 
 # Settings that may differ on --resume: more trials, a new failure limit or time budget.
 RESUMABLE = ("max_trials", "max_failures", "time_budget")
@@ -107,7 +107,8 @@ def stored_options(meta: Mapping[str, Any]) -> TuneOptions:
     return TuneOptions(**merged)
 
 
-def resolve(directory: Path, given: Mapping[str, Any], resume: bool) -> TuneOptions:
+def resolve(directory: Path, given: Mapping[str, Any], resume: bool,
+            overwrite: bool = False) -> TuneOptions:
     """The options in force: `given` over the defaults, or, on resume, over the stored ones.
 
     On resume an explicitly given option that differs from the stored one is refused in one
@@ -119,13 +120,14 @@ def resolve(directory: Path, given: Mapping[str, Any], resume: bool) -> TuneOpti
     given = {k: (tuple(v) if k == "fix" else v) for k, v in given.items() if v is not None}
     if not resume:
         return replace(TuneOptions(), **given)
+    from hpsearch.locks import LOCK_FILE
     from hpsearch.search.project import Project
 
     project = Project(directory)
-    try:
-        meta = project.read_meta(use_copy=True)
-    except ProjectError:
-        raise
+    used = project.dir.is_dir() and any(p.name != LOCK_FILE for p in project.dir.iterdir())
+    if overwrite or not used:
+        project.check({}, resume, overwrite)  # "not both" / "nothing to resume"
+    meta = project.read_meta(use_copy=True)
     stored = stored_options(meta)
     conflicts = [k for k, v in given.items() if k not in RESUMABLE
                  and k not in ("space_file", "fix") and getattr(stored, k) != v]
@@ -134,10 +136,11 @@ def resolve(directory: Path, given: Mapping[str, Any], resume: bool) -> TuneOpti
         if rebuilt.space().fingerprint() != meta.get("fingerprint"):
             conflicts += [k for k in ("space_file", "fix") if k in given]
     if conflicts:
-        what = "; ".join(f"{FLAGS[k]} {_show(given[k])} (stored: {_show(getattr(stored, k))})"
+        what = "; ".join(f"{FLAGS[k]} {_show(getattr(stored, k))} -> {_show(given[k])}"
                          for k in conflicts)
-        raise ProjectError(f"cannot resume {directory} with {what}; --resume reuses the stored "
-                           "settings: drop the flag, or use another --directory or --overwrite")
+        raise ProjectError(f"cannot resume {directory}: it was started with a different search "
+                           f"({what}); --resume reuses the stored settings, so drop the flag, "
+                           "or use another --directory or --overwrite")
     return replace(stored, **{k: v for k, v in given.items() if k in RESUMABLE})
 
 
@@ -275,11 +278,5 @@ def run_local(space: Any, settings: Any, project: Any, data: Dataset, quiet: boo
 
 def stop_note(options: TuneOptions, project: Any) -> str:
     done = sum(r.final for r in project.records())
-    return (f"stopped on time: the {fmt_seconds(options.time_budget or 0)} budget had no "
+    return (f"stopped on time: the {fmt_duration(options.time_budget or 0)} budget had no "
             f"room for another trial after {done} of {options.max_trials}")
-
-
-def fmt_seconds(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{math.ceil(seconds)} s"

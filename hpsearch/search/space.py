@@ -127,7 +127,7 @@ def make_knob(name: str, spec: Any, where: str = "space") -> Knob:
         if not isinstance(values, list) or not values:
             raise SpaceError(f"{where}: [{name}] values must be a non-empty list")
         checked = tuple(dict.fromkeys(_check_value(name, v, where) for v in values))
-        default = _check_value(name, spec.get("default", checked[0]), where)
+        default = _check_value(name, spec.get("default", _documented(name, checked)), where)
         if default not in checked:
             raise SpaceError(f"{where}: [{name}] default {default!r} is not one of its values")
         return Knob(name, checked, default=default)
@@ -146,10 +146,23 @@ def make_knob(name: str, spec: Any, where: str = "space") -> Knob:
                          f"sampling, where it is a factor), got {step!r}")
     if low == high:
         return Knob(name, (low,), default=low)
-    default = _check_value(name, spec.get("default", low), where)
+    default = _check_value(name, spec.get("default", _documented(name, (), (low, high))), where)
     if not low <= default <= high:
         raise SpaceError(f"{where}: [{name}] default {default} is outside [{low}, {high}]")
     return Knob(name, min=low, max=high, step=step, sampling=sampling, default=default)
+
+
+def _documented(name: str, values: tuple[Any, ...], bounds: tuple[Any, Any] | None = None
+                ) -> Any:
+    """The warm-start value of a knob a space file redefines without `default`: the default
+    space's default (docs/TUNE.md) when it is one of the values or inside the (low, high)
+    range, else the first value or the nearer end of the range. Taking the minimum of every
+    range made the first trial the worst config ([32] relu sgd lr=1e-4)."""
+    known = DEFAULT_SPACE[name].default if name in DEFAULT_SPACE else None
+    if bounds is None:
+        return known if known in values else values[0]
+    low, high = bounds
+    return low if known is None or isinstance(known, str) else min(max(known, low), high)
 
 
 def load_space_file(path: str | Path) -> dict[str, Any]:

@@ -63,9 +63,3 @@ def budget(plan: StudyPlan, seeds: int, folds: int, n_train: int,
         seconds += fit_seconds(plan.base, n_train)
     return Budget(plan.study.name, len(plan.variants), seeds, per_seed_fits if kfold else 0,
                   fits, epochs, seconds)
-
-
-def fmt_duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"

@@ -13,6 +13,7 @@ variable. Each is a default: a value the user set wins.
 """
 
 import os
+import sys
 
 # TensorFlow prints C++ start-up chatter to stderr; users of a CLI should see only our lines.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -22,3 +23,25 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # the default Eigen kernels (scripts/bench_tune.py). Read once, when TensorFlow loads; set
 # TF_ENABLE_ONEDNN_OPTS=0 to get TensorFlow's choice back.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow (with the settings above) with the process's stderr at /dev/null.
+
+    With oneDNN on, TensorFlow logs "oneDNN custom operations are on" from C++ before its
+    logging is set up, so TF_CPP_MIN_LOG_LEVEL cannot silence it; a terminal or notebook user
+    should see only our lines. An import error is still raised, after stderr is back.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)

@@ -1,0 +1,123 @@
+"""The public API (`import hpsearch as hp`): what a notebook user calls and sees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import hpsearch as hp
+
+SPACE = ["batch_size=256", "layers=1", "units=32", "optimizer=adam", "dropout=none"]
+
+
+def test_import_is_light_and_changes_no_environment():
+    code = ("import os, sys, time; before = dict(os.environ); t = time.perf_counter(); "
+            "import hpsearch as hp; took = time.perf_counter() - t; "
+            "print(took, 'tensorflow' in sys.modules, 'keras' in sys.modules, "
+            "dict(os.environ) == before, callable(hp.cross_validate))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert float(out[0]) < 0.3
+    assert out[1:] == ["False", "False", "True", "True"]
+    assert "tensorflow" not in out  # the names above resolve lazily, still without TF
+
+
+def test_every_public_name_resolves_and_has_a_docstring_with_an_example():
+    for name in hp.__all__:
+        value = getattr(hp, name)
+        if callable(value) and not isinstance(value, type) or name in ("Search",):
+            assert value.__doc__, name
+    for function in (hp.cross_validate, hp.train, hp.tune, hp.study, hp.report, hp.export,
+                     hp.preset, hp.ModelConfig.replace, hp.load_dataset):
+        doc = function.__doc__
+        assert "Args:" in doc and "Returns:" in doc and "Example" in doc, function
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        hp.nope  # noqa: B018
+
+
+def test_config_replace_validates_and_never_mutates():
+    base = hp.preset("model1")
+    other = base.replace(epochs=3, optimizer="adam")
+    assert (other.epochs, other.optimizer, base.epochs, base.optimizer) == (3, "adam", 10, "sgd")
+    with pytest.raises(hp.ConfigError, match="unknown field"):
+        base.replace(colour="red")
+
+
+def test_cross_validate_table_is_shaped_like_cv_results(small_data):
+    cv = hp.cross_validate({"sgd": hp.preset("model1"), "adam": "model2"}, small_data,
+                           folds=2, epochs=1, quiet=True)
+    table = cv.table()
+    assert list(table.index) == ["sgd", "adam"]
+    for column in ("split0_val_accuracy", "split1_val_accuracy", "mean_val_accuracy",
+                   "std_val_accuracy", "rank_val_accuracy", "param_hidden", "param_optimizer"):
+        assert column in table.columns, column
+    assert "param_batch_size" not in table  # only the fields that differ, like a searched grid
+    assert sorted(table["rank_val_accuracy"]) == [1, 2]
+    assert cv.best in (None, *table.index) and "validation accuracy" in cv.verdict
+    payload = cv.to_dict()  # what `hpsearch cv --json` prints: the same numbers
+    assert payload["results"][0]["std_val_accuracy"] == pytest.approx(
+        table.loc["sgd", "std_val_accuracy"])
+    html = cv._repr_html_()
+    assert "<table" in html and cv.verdict.split(":")[0] in html
+    assert repr(cv).startswith("<CVResult: 2 config(s), 2-fold CV")
+    figure = cv.plot()
+    assert type(figure).__name__ == "Figure" and figure.axes
+
+
+def test_train_returns_scores_history_and_a_model(small_data):
+    fit = hp.train("model1", small_data, epochs=2, quiet=True)
+    assert 0 <= fit.test_accuracy <= 1 and fit.test_loss > 0
+    assert len(fit.history["loss"]) == 2 and fit.model.count_params() > 0
+    assert list(fit.table().index) == ["train", "test"]
+    assert "test accuracy" in fit.verdict and "<table" in fit._repr_html_()
+
+
+def test_tune_resume_reuses_settings_and_refuses_a_conflict(tmp_path, small_data):
+    directory = tmp_path / "t"
+    search = hp.tune(directory, small_data, max_trials=2, epochs=1, fix=SPACE, prune=False,
+                     tuner="random", quiet=True)
+    assert len(search.results()) == 2 and search.best_config is not None
+    assert search.results()["rank_val_accuracy"].iloc[0] == 1
+    meta = json.loads((directory / "project.json").read_text())
+    assert meta["options"]["prune"] is False and meta["options"]["epochs"] == 1
+    more = hp.tune(directory, small_data, max_trials=3, resume=True, quiet=True)
+    assert len(more.results()) == 3  # --no-prune, random, epochs 1 all came from the project
+    with pytest.raises(hp.ProjectError, match=r"different search \(--epochs 1 -> 2\)"):
+        hp.tune(directory, small_data, max_trials=4, epochs=2, resume=True, quiet=True)
+    assert "<table" in more._repr_html_() and "best: trial" in more.verdict
+
+
+def test_time_budget_starts_no_trial_that_would_overrun(tmp_path, small_data):
+    directory = tmp_path / "t"
+    search = hp.tune(directory, small_data, max_trials=50, epochs=1, fix=SPACE,
+                     tuner="random", time_budget=0.5, quiet=True)
+    rows = search.results()
+    assert 1 <= len(rows) < 50  # the first trial starts (no estimate yet), then it stops
+    assert search.stopped_on_time and "stopped on time" in search.verdict
+    meta = json.loads((directory / "project.json").read_text())
+    assert meta["stopped"].startswith("stopped on time")
+
+
+def test_study_summary_verdict_and_plot(tmp_path, small_data):
+    st = hp.study("optimizer", small_data, repeats=2, epochs=1, values=["sgd", "adam"],
+                  out=tmp_path / "s", quiet=True)
+    summary = st.summary()
+    assert list(summary.index) == ["sgd", "adam"]
+    assert {"test_accuracy_mean", "test_accuracy_std", "n"} <= set(summary.columns)
+    assert (summary["n"] == 2).all() and "test accuracy" in st.verdict
+    assert st.plot().axes and (tmp_path / "s" / "summary.md").is_file()
+    assert hp.report(tmp_path / "s").name == "report.html"
+
+
+def test_library_errors_are_typed(tmp_path, small_data):
+    with pytest.raises(hp.ConfigError, match="unknown preset"):
+        hp.train("model9", small_data)
+    with pytest.raises(hp.ConfigError, match="unknown study"):
+        hp.study("colour", small_data)
+    with pytest.raises(hp.ProjectError, match="nothing to resume"):
+        hp.tune(tmp_path / "none", small_data, resume=True)
+    with pytest.raises(hp.ProjectError, match="does not exist"):
+        hp.report(tmp_path / "none")

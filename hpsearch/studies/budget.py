@@ -1,8 +1,10 @@
 """What a study will cost before it runs: fits, epochs and a rough time estimate.
 
-The estimate is a simple model calibrated on a small shared 2-core CPU (a fixed cost per fit
-for graph tracing, per epoch for validation, per batch step, plus the arithmetic of the dense
-layers). It is meant to tell minutes from hours; the progress bar's ETA is the measured one.
+The estimate is a simple model of the one training loop on a small 2-core CPU: a variant's
+repeats (and folds) train together as towers, so each variant pays one fixed cost (tracing and
+XLA compilation) and one per-batch-step cost for all its towers, plus the arithmetic of every
+tower's dense layers. It is meant to tell minutes from hours; the progress bar's ETA is the
+measured one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 from hpsearch.config import ModelConfig
 from hpsearch.studies.plan import StudyPlan
 
-FIT_OVERHEAD_S = 1.5  # model build + first-epoch tracing
-EPOCH_OVERHEAD_S = 0.15  # validation pass and callbacks
-STEP_OVERHEAD_S = 0.0015  # Python/TF dispatch per batch
-FLOPS_PER_S = 2e10  # dense matmuls, forward + backward
+FIT_OVERHEAD_S = 2.5  # building the towers, tracing, XLA compilation
+EPOCH_OVERHEAD_S = 0.1  # shuffling the columns, the validation pass's dispatch
+STEP_OVERHEAD_S = 0.0001  # per batch step of the compiled pass, shared by all towers
+FLOPS_PER_S = 6e10  # dense matmuls, forward + backward (measured: model 1, 3 ~ 5-7e10)
 KNOWN_SIZES = {"fashion-mnist": (60000, 10000)}
 
 
@@ -25,10 +27,11 @@ def parameter_count(cfg: ModelConfig, inputs: int = 784, classes: int = 10) -> i
     return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
-def fit_seconds(cfg: ModelConfig, n_fit: int) -> float:
+def fit_seconds(cfg: ModelConfig, n_fit: int, towers: int = 1) -> float:
+    """Seconds for one fit of `towers` towers of `cfg`, each on `n_fit` rows."""
     steps = -(-n_fit // cfg.batch_size)
     per_epoch = (EPOCH_OVERHEAD_S + steps * STEP_OVERHEAD_S
-                 + 6 * parameter_count(cfg) * n_fit / FLOPS_PER_S)
+                 + 6 * parameter_count(cfg) * n_fit * towers / FLOPS_PER_S)
     return FIT_OVERHEAD_S + cfg.epochs * per_epoch
 
 
@@ -56,7 +59,8 @@ def budget(plan: StudyPlan, seeds: int, folds: int, n_train: int,
     n_fit = int(n_train * (1 - 1 / folds)) if kfold else int(n_train * (1 - validation_fraction))
     fits = len(plan.variants) * seeds * per_seed_fits
     epochs = sum(v.config.epochs for v in plan.variants) * seeds * per_seed_fits
-    seconds = sum(fit_seconds(v.config, n_fit) for v in plan.variants) * seeds * per_seed_fits
+    seconds = sum(fit_seconds(v.config, n_fit, towers=seeds * per_seed_fits)
+                  for v in plan.variants)  # a variant's seeds x folds train together
     if kfold:  # the refit of the winner on all training data
         fits += 1
         epochs += plan.base.epochs

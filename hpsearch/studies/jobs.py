@@ -20,7 +20,7 @@ QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 
 DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
 QUICK_REPEATS = {"architectures": 2}  # others: QUICK["repeats"]
 ALL_ORDER = ("architectures", "batch-size", "optimizer", "kernel-regularization",
-             "activity-regularization", "dropout")
+             "activity-regularization", "dropout", "loss")
 
 
 @dataclass(frozen=True)

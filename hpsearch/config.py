@@ -137,6 +137,8 @@ class ModelConfig:
             extra.append(f"activity {self.activity_regularizer}={self.activity_rate:.3g}")
         if self.dropout != "none":
             extra.append(f"{self.dropout} {self.dropout_rate:.3g}")
+        if (self.output_activation, self.loss) != ("softmax", "categorical_crossentropy"):
+            extra.append(f"{self.output_activation} + {self.loss}")  # the loss acts: show it
         lr = "default" if self.learning_rate is None else f"{self.learning_rate:.3g}"
         if self.lr_schedule != "constant":
             lr += f", {self.lr_schedule}"

@@ -30,8 +30,8 @@ def storage_error(path: str | Path, exc: OSError) -> StorageError:
     what = FULL_OR_READ_ONLY.get(exc.errno or 0, exc.strerror or str(exc))
     message = (f"{what} while writing {path}; free space (or make it writable) and rerun "
                "with --resume: everything finished before is saved")
-    kt_errors = sys.modules.get("keras_tuner.src.errors") or sys.modules.get("keras_tuner.errors")
-    fatal = getattr(kt_errors, "FatalError", None)
+    kt = sys.modules.get("keras_tuner")  # only when it is loaded: never import it here
+    fatal = getattr(getattr(kt, "errors", None), "FatalError", None)
     if fatal is None:
         return StorageError(message)
     return type("FatalStorageError", (StorageError, fatal), {})(message)

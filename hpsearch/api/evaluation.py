@@ -16,6 +16,7 @@ from hpsearch.config import PRESETS, ModelConfig, preset
 from hpsearch.data import Dataset, load_dataset
 from hpsearch.errors import ConfigError, TrialFailed
 from hpsearch.progress import tracker
+from hpsearch.records import fold_record
 from hpsearch.stats import SD_LABEL, PairedTest, Ranking, rank, sample_std
 
 Configs = ModelConfig | str | Sequence[ModelConfig | str] | Mapping[str, ModelConfig | str]
@@ -108,7 +109,8 @@ class CVResult(Shown):
                 "failed": self.failed, "scores": scores, **self.ranking.to_dict(),
                 "results": [{"name": n} | r.to_dict()
                             | {"std_val_accuracy": sample_std(scores[n]),
-                               "std_val_loss": sample_std([f.val_loss for f in r.folds])}
+                               "std_val_loss": sample_std([f.val_loss for f in r.folds]),
+                               "folds": [fold_record(f) for f in r.folds]}
                             for n, r in self.results.items()]}
 
     def _title(self) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from hpsearch.errors import DamagedFile, ProjectError
 from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
 from hpsearch.locks import LOCK_FILE
+from hpsearch.records import fold_record
 from hpsearch.search.results import (
     RESULTS_CSV,
     RESULTS_JSON,
@@ -83,13 +84,10 @@ class TrialRecord:
 
 
 def fold_summary(fold: Any) -> dict[str, Any]:
-    """The per-fold numbers kept in a record, with the per-epoch history (a few hundred floats)
-    so reports can draw learning curves."""
-    return {"fold": fold.fold, "val_accuracy": fold.val_accuracy, "val_loss": fold.val_loss,
-            "train_accuracy": fold.train_accuracy, "train_loss": fold.train_loss,
-            "best_epoch": fold.best_epoch, "epochs_run": fold.epochs_run,
-            "fit_time": fold.fit_time, "init_digest": fold.init_digest,
-            "history": fold.history}
+    """The per-fold numbers kept in a record: the one fold record (`hpsearch.records`), with
+    the per-epoch history so reports can draw learning curves, plus `fit_time`, the name
+    earlier projects used (their records still read the same)."""
+    return fold_record(fold) | {"fit_time": fold.fit_time}
 
 
 class Project:

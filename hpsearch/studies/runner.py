@@ -16,6 +16,7 @@ from typing import Any
 
 from hpsearch.data import Dataset
 from hpsearch.errors import TrialFailed
+from hpsearch.records import fold_record
 from hpsearch.studies.plan import StudyPlan, Variant
 from hpsearch.studies.store import load_run, prepare_dir, save_run, write_tables
 from hpsearch.training.evaluate import Protocol, Result, evaluate_seeds
@@ -85,13 +86,7 @@ def run_record(plan: StudyPlan, variant: Variant, seed: int, result: Result | No
         return record
     record.update(test_loss=result.test_loss, test_accuracy=result.test_accuracy,
                   wall_time_s=result.wall_time)
-    for f in result.folds:
-        record["folds"].append({
-            "fold": f.fold, "train_loss": f.train_loss, "train_accuracy": f.train_accuracy,
-            "val_loss": f.val_loss, "val_accuracy": f.val_accuracy, "best_epoch": f.best_epoch,
-            "epochs_run": f.epochs_run, "fit_time_s": f.fit_time,
-            "steady_time_s": f.steady_time, "n_train": f.n_train, "n_val": f.n_val,
-            "init_digest": f.init_digest, "epoch_times": f.epoch_times, "history": f.history})
+    record["folds"] = [fold_record(f) for f in result.folds]
     return record
 
 

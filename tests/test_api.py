@@ -93,12 +93,14 @@ def test_tune_resume_reuses_settings_and_refuses_a_conflict(tmp_path, small_data
 def test_time_budget_starts_no_trial_that_would_overrun(tmp_path, small_data):
     directory = tmp_path / "t"
     search = hp.tune(directory, small_data, max_trials=50, epochs=1, fix=SPACE,
-                     tuner="random", time_budget=0.5, quiet=True)
+                     tuner="random", time_budget=5, quiet=True)
     rows = search.results()
-    assert 1 <= len(rows) < 50  # the first trial starts (no estimate yet), then it stops
+    assert 1 <= len(rows) < 50  # the first trial starts (no estimate yet), then few more
     assert search.stopped_on_time and "stopped on time" in search.verdict
     meta = json.loads((directory / "project.json").read_text())
     assert meta["stopped"].startswith("stopped on time")
+    hp.report(directory)
+    assert "**Stopped on time:**" in (directory / "report.md").read_text()
 
 
 def test_study_summary_verdict_and_plot(tmp_path, small_data):

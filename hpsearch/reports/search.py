@@ -164,10 +164,13 @@ def _budget_lines(b: dict[str, Any], search: Search) -> list[str]:
     unfinished = b["running_or_interrupted"] or (
         b["trials_planned"] and b["completed"] + b["pruned"] + b["failed"]
         < b["trials_planned"])
-    if unfinished:
-        lines += ["", f"**Partial:** this search is still running or was interrupted. Report "
-                  "again later, or continue it with the same `hpsearch tune` options plus "
-                  f"`--resume --directory {shlex.quote(str(search.directory))}`."]
+    resume = f"`hpsearch tune --directory {shlex.quote(str(search.directory))} --resume`"
+    if search.meta.get("stopped"):  # the time budget ended it: not a kill, not running
+        lines += ["", f"**Stopped on time:** {search.meta['stopped']}; continue with {resume} "
+                  "(a new --time-budget, or none)."]
+    elif unfinished:
+        lines += ["", "**Partial:** this search is still running or was interrupted. Report "
+                  f"again later, or continue it with {resume}."]
     return lines
 
 

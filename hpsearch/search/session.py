@@ -54,7 +54,6 @@ class TuneOptions:
                                        f"{', '.join(TUNERS)}"),
                 (self.max_trials >= 1, f"--max-trials must be at least 1, got {self.max_trials}"),
                 (self.folds >= 2, f"--folds must be at least 2 for k-fold CV, got {self.folds}"),
-                (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
                 (self.max_failures >= 1, "--max-failures must be at least 1, got "
                                          f"{self.max_failures}"),
                 (self.time_budget is None or self.time_budget > 0,

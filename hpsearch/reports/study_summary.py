@@ -6,7 +6,6 @@ resumed or copied study reports exactly what its runs measured.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -201,10 +200,11 @@ def _answers(verdict: dict[str, Verdict]) -> list[str]:
 
 
 def _refit(out: Path) -> list[str]:
-    path = out / CARD_PATH
-    if not path.is_file():
+    from hpsearch.training.export import read_card
+
+    card = read_card((out / CARD_PATH).parent)
+    if card is None:
         return []
-    card = json.loads(path.read_text(encoding="utf-8"))
     return ["", "## Refit and test (lab Task 3)", "",
             f"Selected **{card['source'].split(': ')[-1]}** and refit it on all "
             f"{card['dataset']['n_train']} training images for {card['train']['epochs']} "

@@ -104,13 +104,14 @@ def check_dirs(name: str, jobs: list[Job], out: Path, data: Dataset, resume: boo
 def pending_epochs(jobs: list[Job]) -> int:
     """Epochs still to train (the progress bar's total)."""
     from hpsearch.studies.runner import pending_runs
+    from hpsearch.training.export import read_card
 
     total = 0
     for job in jobs:
         per_run = job.folds if job.plan.study.is_kfold else 1
         total += sum(v.config.epochs * per_run
                      for v, _ in pending_runs(job.plan, job.settings(), job.out))
-        if job.plan.study.is_kfold and not (job.out / "export" / "model_card.json").is_file():
+        if job.plan.study.is_kfold and read_card(job.out / "export") is None:
             total += job.plan.base.epochs
     return total
 

@@ -151,10 +151,9 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
     noise (someone has to be exported); the model card's `cv.verdict` says whether the choice
     was clear. A finished export for the same config and seed is reused on resume.
     """
-    from hpsearch.fileio import read_json
     from hpsearch.studies.store import result_rows
     from hpsearch.studies.verdict import collect, decide
-    from hpsearch.training.export import CARD_FILE, export_model
+    from hpsearch.training.export import export_model, read_card
 
     rows = [row for record in records for row in result_rows(record)]
     verdict = decide(collect(rows, "val_accuracy"), plan.reference.name, "val_accuracy")
@@ -164,9 +163,8 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
           "val_accuracy_mean": sum(scores) / len(scores), "n": len(scores),
           "clear_winner": verdict.best is not None, "verdict": verdict.text()}
     export_dir = out / "export"
-    card_path = export_dir / CARD_FILE
-    card, _ = read_json(card_path)  # a damaged card counts as absent: export again
-    if isinstance(card, dict) and card.get("config") == winner.config.to_dict() \
+    card = read_card(export_dir)  # a damaged card counts as absent: export again
+    if card is not None and card.get("config") == winner.config.to_dict() \
             and card.get("seed") == seed:
         return card
     return export_model(winner.config, data, export_dir, seed, cv=cv,

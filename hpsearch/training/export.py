@@ -15,7 +15,7 @@ from typing import Any
 from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
 from hpsearch.errors import ProjectError
-from hpsearch.fileio import atomic_write_json
+from hpsearch.fileio import atomic_write_json, read_json
 from hpsearch.training.evaluate import Protocol, evaluate
 from hpsearch.training.loop import EpochHook
 
@@ -75,6 +75,17 @@ def export_model(cfg: ModelConfig, data: Dataset, out_dir: str | Path, seed: int
     }
     atomic_write_json(out_dir / CARD_FILE, card)
     return card
+
+
+def read_card(out_dir: str | Path) -> dict[str, Any] | None:
+    """The model card in `out_dir` (this module writes it and is its one reader), or None
+    when it is missing or damaged (an export that did not finish counts as none).
+
+    Example:
+        >>> read_card("export")["test"]["accuracy"]  # doctest: +SKIP
+    """
+    card, problem = read_json(Path(out_dir) / CARD_FILE)
+    return card if not problem and isinstance(card, dict) else None
 
 
 def load_model(path: str | Path) -> Any:

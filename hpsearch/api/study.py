@@ -106,7 +106,7 @@ def study(name: str, data: Dataset | str, repeats: int | None = None,
         ...               out="studies/opt")  # doctest: +SKIP
         >>> st.summary(), st.verdict  # doctest: +SKIP
     """
-    from hpsearch.studies.jobs import default_out, max_folds, plan_jobs, run_jobs
+    from hpsearch.api.study_jobs import default_out, max_folds, plan_jobs, run_jobs
 
     if isinstance(values, list | tuple):
         values = ",".join(str(v) for v in values)

@@ -11,15 +11,8 @@ import sys
 
 import typer
 
+from hpsearch.cli.app import app
 from hpsearch.errors import HpsearchError, TrialFailed
-
-app = typer.Typer(
-    name="hpsearch",
-    help="Hyperparameter search for fully connected Keras networks, with honest k-fold CV.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.cli import app
+from hpsearch.cli.app import app
 from hpsearch.cli.options import (
     Config,
     DataDir,

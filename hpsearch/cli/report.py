@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli import app
+from hpsearch.cli.app import app
 from hpsearch.cli.options import Json, emit
 from hpsearch.errors import ConfigError
 

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.cli import app
+from hpsearch.api.study_jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
+from hpsearch.cli.app import app
 from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit, load_data
-from hpsearch.studies.jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
 from hpsearch.studies.plan import ALL, STUDY_NAMES
 
 console = Console()

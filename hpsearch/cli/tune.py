@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.cli import app
+from hpsearch.cli.app import app
 from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt, load_data
 from hpsearch.errors import ConfigError
 from hpsearch.stats import SD_LABEL, top_k_note

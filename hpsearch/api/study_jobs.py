@@ -1,5 +1,7 @@
 """One or more studies run into a directory: plans and seeds, directory checks before any
-training, the lock, the runs, the reports and (`study all`) the lab report.
+training, the lock, the runs, the reports and (`study all`) the lab report. It lives in api/
+because it uses both `studies` (runs, store) and `reports` (summaries, lab report), which
+never import each other's way back.
 
 `hpsearch study` and `hpsearch.study` both call `plan_jobs` and `run_jobs`; the CLI only
 parses flags and prints.

@@ -85,7 +85,7 @@ def test_tune_resume_reuses_settings_and_refuses_a_conflict(tmp_path, small_data
     assert meta["options"]["prune"] is False and meta["options"]["epochs"] == 1
     more = hp.tune(directory, small_data, max_trials=3, resume=True, quiet=True)
     assert len(more.results()) == 3  # --no-prune, random, epochs 1 all came from the project
-    with pytest.raises(hp.ProjectError, match=r"different search \(--epochs 1 -> 2\)"):
+    with pytest.raises(hp.ProjectError, match=r"different search \(`epochs` 1 -> 2\)"):
         hp.tune(directory, small_data, max_trials=4, epochs=2, resume=True, quiet=True)
     assert "<table" in more._repr_html_() and "best: trial" in more.verdict
 

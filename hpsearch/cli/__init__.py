@@ -7,7 +7,9 @@ and exit 2, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
+from typing import Any
 
 import typer
 
@@ -58,6 +60,29 @@ def _usage_error(exc: Exception) -> int:
     return getattr(exc, "exit_code", EXIT_BAD_INPUT) or EXIT_BAD_INPUT
 
 
+# library setting -> flag where the names differ beyond _ -> -
+FLAG_NAMES = {"space_file": "--space", "prune": "--prune/--no-prune", "resume": "--resume",
+              "overwrite": "--overwrite", "directory": "--directory"}
+
+
+def in_flags(message: str, group: Any, argv: list[str] | None) -> str:
+    """A library error in CLI terms: each `setting` the invoked command has as an option
+    becomes its flag (`max_trials` -> --max-trials); other backticked words stay."""
+    sub = group.commands.get(argv[0]) if argv and hasattr(group, "commands") else None
+    if sub is None:
+        return message
+    options = {p.name: p for p in sub.params}
+
+    def flag(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in options:
+            return match.group(0)
+        longest = max(options[name].opts, key=len)
+        return FLAG_NAMES.get(name, longest)
+
+    return re.sub(r"`([a-z_]+)`", flag, message)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on `argv` and return the exit code (used by `main` and by the tests)."""
     _register(argv)
@@ -67,10 +92,10 @@ def run(argv: list[str] | None = None) -> int:
     except typer.TyperException as exc:  # Typer's (vendored Click) usage errors
         return _usage_error(exc)
     except TrialFailed as exc:
-        _error(str(exc))
+        _error(in_flags(str(exc), command, argv))
         return EXIT_FAILED
     except HpsearchError as exc:
-        _error(str(exc))
+        _error(in_flags(str(exc), command, argv))
         return EXIT_BAD_INPUT
     except (typer.Abort, KeyboardInterrupt):
         _error("interrupted; everything finished so far is saved (resume with --resume "

@@ -1,6 +1,9 @@
 """One `tune` run from start to finish: settings (stored ones reused on resume), the project
 directory, the lock, the search (in process or with workers) and the results table.
 
+Errors name settings in library terms (`max_trials`, in backticks); the CLI shows each as its
+flag (--max-trials).
+
 `hpsearch tune` and `hpsearch.tune` both call `run_tune`; the CLI only parses flags and prints.
 """
 
@@ -21,11 +24,6 @@ from hpsearch.progress import fmt_duration
 
 # Settings that may differ on --resume: more trials, a new failure limit or time budget.
 RESUMABLE = ("max_trials", "max_failures", "time_budget")
-FLAGS = {"tuner": "--tuner", "max_trials": "--max-trials", "folds": "--folds",
-         "epochs": "--epochs", "patience": "--patience", "space_file": "--space", "fix": "--fix",
-         "prune": "--prune/--no-prune", "seed": "--seed", "max_failures": "--max-failures",
-         "dataset": "--dataset", "data_dir": "--data-dir", "time_budget": "--time-budget"}
-
 
 @dataclass(frozen=True)
 class TuneOptions:
@@ -50,14 +48,14 @@ class TuneOptions:
         from hpsearch.search.tuner import TUNERS
 
         for ok, message in (
-                (self.tuner in TUNERS, f"--tuner {self.tuner!r} is unknown; choose one of "
+                (self.tuner in TUNERS, f"`tuner` {self.tuner!r} is unknown; choose one of "
                                        f"{', '.join(TUNERS)}"),
-                (self.max_trials >= 1, f"--max-trials must be at least 1, got {self.max_trials}"),
-                (self.folds >= 2, f"--folds must be at least 2 for k-fold CV, got {self.folds}"),
-                (self.max_failures >= 1, "--max-failures must be at least 1, got "
+                (self.max_trials >= 1, f"`max_trials` must be at least 1, got {self.max_trials}"),
+                (self.folds >= 2, f"`folds` must be at least 2 for k-fold CV, got {self.folds}"),
+                (self.max_failures >= 1, "`max_failures` must be at least 1, got "
                                          f"{self.max_failures}"),
                 (self.time_budget is None or self.time_budget > 0,
-                 f"--time-budget must be positive, got {self.time_budget}")):
+                 f"`time_budget` must be positive, got {self.time_budget}")):
             if not ok:
                 raise ConfigError(message)
 
@@ -86,7 +84,7 @@ def parse_duration(text: str | float | int | None) -> float | None:
     parts = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*"
                          r"(?:(\d+(?:\.\d+)?)s?)?\s*", text)
     if not text.strip() or parts is None or not any(parts.groups()):
-        raise ConfigError(f"--time-budget {text!r}: write a duration like 20m, 1h30m or 90s")
+        raise ConfigError(f"`time_budget` {text!r}: write a duration like 20m, 1h30m or 90s")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
     return hours * 3600 + minutes * 60 + seconds
 
@@ -135,11 +133,11 @@ def resolve(directory: Path, given: Mapping[str, Any], resume: bool,
         if rebuilt.space().fingerprint() != meta.get("fingerprint"):
             conflicts += [k for k in ("space_file", "fix") if k in given]
     if conflicts:
-        what = "; ".join(f"{FLAGS[k]} {_show(getattr(stored, k))} -> {_show(given[k])}"
+        what = "; ".join(f"`{k}` {_show(getattr(stored, k))} -> {_show(given[k])}"
                          for k in conflicts)
         raise ProjectError(f"cannot resume {directory}: it was started with a different search "
-                           f"({what}); --resume reuses the stored settings, so drop the flag, "
-                           "or use another --directory or --overwrite")
+                           f"({what}); `resume` reuses the stored settings, so drop the setting,"
+                           " or use another `directory` or `overwrite`")
     return replace(stored, **{k: v for k, v in given.items() if k in RESUMABLE})
 
 
@@ -184,11 +182,11 @@ def run_tune(directory: Path, options: TuneOptions, data: Dataset, *, resume: bo
 
     options.check()
     if tensorboard and workers:
-        raise ConfigError("--tensorboard logs from this process only; drop --workers or "
-                          "--tensorboard")
+        raise ConfigError("`tensorboard` logs from this process only; drop `workers` or "
+                          "`tensorboard`")
     if options.time_budget and workers:
-        raise ConfigError("--time-budget is kept by the process that runs the trials; drop "
-                          "--workers or --time-budget")
+        raise ConfigError("`time_budget` is kept by the process that runs the trials; drop "
+                          "`workers` or `time_budget`")
     project = Project(directory)
     space, settings = search_for(project, options, resume)
     meta = project_meta(options, space, settings)

@@ -58,14 +58,14 @@ def plan_jobs(name: str, base: str | None = None, values: str | None = None,
     if name != ALL and name not in STUDIES:
         raise ConfigError(f"unknown study {name!r}; choose one of {', '.join(STUDY_NAMES)}")
     if name == ALL:
-        for flag, given in (("--base", base), ("--values", values), ("--rate", rate)):
+        for setting, given in (("base", base), ("values", values), ("rate", rate)):
             if given is not None:
-                raise ConfigError(f"{flag} applies to a single study; `study all` uses the "
+                raise ConfigError(f"`{setting}` applies to a single study; `all` uses the "
                                   "lab's settings (run a study on its own to change them)")
     if repeats is not None and repeats < 1:
-        raise ConfigError(f"--repeats must be at least 1, got {repeats}")
+        raise ConfigError(f"`repeats` must be at least 1, got {repeats}")
     if folds < 2:
-        raise ConfigError(f"--folds must be at least 2, got {folds}")
+        raise ConfigError(f"`folds` must be at least 2, got {folds}")
     if epochs is None and quick:
         epochs = QUICK["epochs"]
     out = out or default_out(name)

@@ -184,11 +184,39 @@ def _lab_note(meta: dict[str, Any]) -> list[str]:
     return ["", f"*The lab ({meta['lab_task']}) reported from one run each:* {items}.{caveat}"]
 
 
-def _answers(verdict: dict[str, Verdict]) -> list[str]:
+def shared_times(rows: list[dict[str, str]]) -> dict[str, float] | None:
+    """Variant -> seconds per run when each variant's runs share one measured time.
+
+    A variant's repeats train together as towers of one model, so each run's time is the
+    variant's time divided by its runs: one measurement per variant, nothing to pair.
+    None when the runs were timed one by one (their times differ)."""
+    times: dict[str, set[float]] = {}
+    for row in rows:
+        if row.get("status") == "ok" and row.get("steady_time_s") not in (None, ""):
+            times.setdefault(str(row["variant"]), set()).add(round(float(row["steady_time_s"]),
+                                                                   9))
+    if not times or any(len(v) != 1 for v in times.values()):
+        return None
+    return {name: next(iter(v)) for name, v in times.items()}
+
+
+def _answers(verdict: dict[str, Verdict], rows: list[dict[str, str]] | None = None) -> list[str]:
     acc, time = verdict["accuracy"], verdict["time"]
+    shared = shared_times(rows or [])
+    time_line = f"- **Time:** {time.text()}"
+    if shared:
+        per_run = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in shared.items())
+        time_line = (f"- **Time:** each variant's runs train together as towers of one model, "
+                     f"so a run's time is its variant's share: one measurement per variant, "
+                     f"no interval (a difference can be trusted only when it is large). Per "
+                     f"run: {per_run}.")
     lines = [f"- **Accuracy:** {acc.text()}", f"- **Loss:** {verdict['loss'].text()}",
-             f"- **Time:** {time.text()}"]
-    if acc.best and time.best:
+             time_line]
+    if shared and acc.best:
+        fastest = min(shared, key=shared.get)
+        same = "is also" if fastest == acc.best else "is not"
+        lines.append(f"- The fastest ({fastest}) {same} the most accurate ({acc.best}).")
+    elif acc.best and time.best:
         same = "is also" if acc.best == time.best else "is not"
         lines.append(f"- The fastest ({time.best}) {same} the most accurate ({acc.best}).")
     else:
@@ -235,7 +263,7 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     anchor = f'<a id="study-{meta["study"]}"></a>'
     lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta), "",
              *markdown_table(meta, summary), "", _marks(verdict["accuracy"]), "",
-             f"{hashes}# Verdict", "", *_answers(verdict), *_lab_note(meta)]
+             f"{hashes}# Verdict", "", *_answers(verdict, rows), *_lab_note(meta)]
     lines += [line.replace("## ", hashes + "# ", 1) if line.startswith("## ") else line
               for line in _refit(out)]
     lines += ["", f"{hashes}# Figures", ""]

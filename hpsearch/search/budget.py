@@ -55,9 +55,9 @@ def time_config(cfg: Any, sample: Dataset, folds: int, seed: int, n_fit: float
         result = evaluate(timed, sample, Protocol.kfold(folds), seed)
     except TrialFailed:  # a diverging sample still tells nothing about time: skip it
         return {}
-    fold = result.folds[0]
-    epoch_s = fold.epoch_times[-1] / fold.n_train * n_fit
-    start_up = max(0.0, fold.epoch_times[0] - fold.epoch_times[-1])
+    fold, k = result.folds[0], len(result.folds)  # a fold's times are its share of the k
+    epoch_s = fold.epoch_times[-1] * k / fold.n_train * n_fit
+    start_up = max(0.0, fold.epoch_times[0] - fold.epoch_times[-1]) * k
     return {"config": cfg.describe(), "epoch_seconds": epoch_s, "startup_seconds": start_up,
             "trial_seconds": start_up + cfg.epochs * epoch_s}
 

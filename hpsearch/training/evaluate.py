@@ -187,7 +187,8 @@ class Tower:
 
 
 def _fold_result(cfg: ModelConfig, tower: Tower, j: int, outcome: FitOutcome) -> FoldResult:
-    """Tower j's `FoldResult` (its time is the stack's time divided by the towers)."""
+    """Tower j's `FoldResult`. Its times (fit and per epoch) are its share of the stack's:
+    the stack's time divided by its towers, so times add up and compare across k."""
     run, split = outcome.runs[j], tower.split
     history, n_val = run.history, len(split[1])
     val_loss = val_accuracy = None
@@ -203,7 +204,8 @@ def _fold_result(cfg: ModelConfig, tower: Tower, j: int, outcome: FitOutcome) ->
         train_loss=history["loss"][-1], train_accuracy=history["accuracy"][-1],
         val_loss=val_loss, val_accuracy=val_accuracy, best_epoch=best_epoch,
         epochs_run=run.epochs_run, fit_time=outcome.fit_time / len(outcome.runs),
-        epoch_times=outcome.epoch_times[:run.epochs_run], n_train=len(split[0]), n_val=n_val,
+        epoch_times=[t / len(outcome.runs) for t in outcome.epoch_times[:run.epochs_run]],
+        n_train=len(split[0]), n_val=n_val,
         init_digest=outcome.init_digests[j])
 
 

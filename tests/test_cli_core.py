@@ -96,3 +96,17 @@ def test_a_training_command_writes_nothing_but_its_result():
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert json.loads(done.stdout)["test_accuracy"] > 0.1
+
+
+def test_binary_cross_entropy_trains_with_a_one_line_note(cli):
+    code, out, err = cli("train", "--preset", "model1", "--set", "loss=binary_crossentropy",
+                         "--set", "output_activation=sigmoid", "--set", "hidden=16",
+                         "--set", "epochs=2", "--set", "optimizer=adam", "--set",
+                         "learning_rate=0.003", "--dataset", "fashion-mnist-sample", "--json",
+                         "-q")
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "argmax accuracy" in notes[0]
+    import json
+
+    assert json.loads(out)["test_accuracy"] > 0.3  # the 10-class accuracy, well above chance

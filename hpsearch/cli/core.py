@@ -24,6 +24,7 @@ from hpsearch.cli.options import (
     emit,
     fmt,
     load_data,
+    show_notes,
 )
 from hpsearch.config import ModelConfig, resolve_config
 from hpsearch.errors import ConfigError
@@ -36,7 +37,7 @@ def _single_config(presets: list[str] | None, config: Path | None,
                    sets: list[str] | None) -> ModelConfig:
     if presets and len(presets) > 1:
         raise ConfigError("this command takes one --preset; use `hpsearch cv` to compare several")
-    return resolve_config(presets[0] if presets else None, config, sets)
+    return show_notes(resolve_config(presets[0] if presets else None, config, sets))
 
 
 @app.command()
@@ -127,6 +128,7 @@ def cv(
     Protocol.kfold(folds)  # refuse bad --folds before loading any data
     candidates = {name: resolve_config(name, None, set_) for name in preset or []}
     candidates |= {path.stem: resolve_config(None, path, set_) for path in config or []}
+    show_notes(*candidates.values())
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
     data = load_data(dataset, data_dir, folds)

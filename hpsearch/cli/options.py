@@ -76,3 +76,13 @@ def _json_default(value: Any) -> Any:
 def fmt(value: float | None, digits: int = 4) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) \
         else f"{value:.{digits}f}"
+
+
+def show_notes(*configs: Any) -> Any:
+    """Print the configs' notes (e.g. binary cross-entropy's accuracy trap) as `note:` lines
+    on stderr, each distinct note once; returns the first config so it can wrap a resolve."""
+    from hpsearch.config import notes
+
+    for note in dict.fromkeys(n for cfg in configs for n in notes(cfg)):
+        typer.echo(f"note: {note}", err=True)
+    return configs[0] if configs else None

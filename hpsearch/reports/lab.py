@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hpsearch.fileio import atomic_write_text
-from hpsearch.reports.study_summary import CARD_PATH, markdown_section, verdicts
+from hpsearch.reports.study_summary import CARD_PATH, markdown_section, shared_times, verdicts
 from hpsearch.studies.store import RESULTS_FILE, read_csv, read_study
 
 REPORT_FILE = "report.md"
@@ -14,13 +14,17 @@ REPORT_FILE = "report.md"
 
 def _answer(study_dir: Path) -> str:
     meta = read_study(study_dir)
-    verdict = verdicts(meta, read_csv(study_dir / RESULTS_FILE))
+    rows = read_csv(study_dir / RESULTS_FILE)
+    verdict = verdicts(meta, rows)
     line = (f"| [{meta['study']}](#study-{meta['study']}) | {meta.get('lab_task', '')} | "
             f"{meta['question']} | {verdict['accuracy'].what}: {verdict['accuracy'].short()}")
     card = study_dir / CARD_PATH
     if card.is_file():
         test = json.loads(card.read_text(encoding="utf-8"))["test"]
         line += f"; refit test accuracy {test['accuracy']:.4f}"
+    elif (shared := shared_times(rows)) is not None:  # one measured time per variant
+        fastest = min(shared, key=shared.get)
+        line += f"; time (one measurement per variant, no interval): fastest {fastest}"
     else:
         line += f"; time: {verdict['time'].short()}"
     return line + " |"

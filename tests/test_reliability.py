@@ -22,8 +22,8 @@ def _rows(directory):
 
 
 def test_a_diverging_trial_is_recorded_failed_and_the_search_goes_on(cli, tmp_path) -> None:
-    space = tmp_path / "space.toml"  # the first trial takes the first value: it diverges
-    space.write_text("[learning_rate]\nvalues = [1e6, 0.01, 0.001]\n")
+    space = tmp_path / "space.toml"  # the warm-start trial takes the default: it diverges
+    space.write_text("[learning_rate]\nvalues = [1e6, 0.01, 0.001]\ndefault = 1e6\n")
     project = tmp_path / "p"
     code, out, err = cli("tune", "-o", str(project), "--tuner", "random", "--max-trials", "3",
                          "--max-failures", "2", "--space", str(space), *ONLY_LR)

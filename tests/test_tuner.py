@@ -200,3 +200,43 @@ def test_export_from_bad_directory(tmp_path, cli) -> None:
     assert code == 2 and "does not exist" in err
     code, _, err = cli("export", "--from", str(tmp_path))
     assert code == 2 and "not an hpsearch tune project" in err
+
+
+def test_a_running_trial_writes_its_curves_after_every_epoch(tmp_path, monkeypatch):
+    """Live dashboards read a running trial's record: it holds every fold's curves so far."""
+    from hpsearch.search.project import Project
+
+    seen = []
+    real = Project.write_record
+
+    def spy(self, record):
+        if record.status == "running" and record.folds:
+            seen.append([len(f["history"]["val_accuracy"]) for f in record.folds])
+        return real(self, record)
+
+    monkeypatch.setattr(Project, "write_record", spy)
+    project = _search(tmp_path, GOOD_THEN_BAD, max_trials=1, prune=False, epochs=3)
+    assert seen == [[1, 1], [2, 2], [3, 3]]  # both folds, one more epoch each time
+    final = _records(project.dir)["trial_0"]
+    assert final["status"] == "ok" and all(f["epochs_run"] == 3 and "n_train" in f
+                                           for f in final["folds"])
+
+
+def test_the_dashboard_shows_the_curves_of_a_running_trial(tmp_path, monkeypatch):
+    from hpsearch.search.project import Project
+    from hpsearch.web.dashboard_data import snapshot
+
+    snapshots = []
+    real = Project.write_record
+
+    def spy(self, record):
+        real(self, record)
+        if record.status == "running" and record.folds:
+            snapshots.append(snapshot(self.dir))
+
+    monkeypatch.setattr(Project, "write_record", spy)
+    _search(tmp_path, GOOD_THEN_BAD, max_trials=1, prune=False, epochs=2)
+    last = snapshots[-1]["curves"]
+    assert {c["trial_id"] for c in last} == {"0"} and {c["status"] for c in last} == {"running"}
+    assert sorted(c["fold"] for c in last) == [0, 1]
+    assert all(len(c["history"]["val_accuracy"]) == 2 for c in last)

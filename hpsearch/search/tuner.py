@@ -264,10 +264,12 @@ def make_tuner_class() -> type:
             hyperband = self.settings.tuner == "hyperband"
             results, outcome = evaluate_seeds(
                 cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
-                on_epoch=self.hooks.epoch, gate=self._gate(record, budget, initial),
+                on_epoch=self._live(record, initial, start),
+                gate=self._gate(record, budget, initial),
                 keep_model=hyperband, initial_weights=self._parent_weights(parent))
             result = results[0]
             if isinstance(result, TrialFailed):
+                record.folds = []  # a failed trial has no scores (its live curves go)
                 record.wall_time = time.perf_counter() - start
                 self._finish(record, "failed", str(result))
                 raise FailedTrialError(str(result))
@@ -286,6 +288,31 @@ def make_tuner_class() -> type:
             return {OBJECTIVE: record.mean}
 
         # -------------------------------------------------------- helpers
+        def _live(self, record: TrialRecord, initial: int, start: float) -> Any:
+            """The epoch hook: the caller's, then, once every fold has reported an epoch, the
+            running record rewritten with each fold's curves so far (live dashboards read
+            them; the final record replaces them with the folds' summaries)."""
+            curves: dict[int, dict[str, list[float]]] = {}
+
+            def on_epoch(fold: int, epoch: int, logs: dict[str, float]) -> None:
+                if self.hooks.epoch:
+                    self.hooks.epoch(fold, epoch, logs)
+                for key, value in logs.items():
+                    curves.setdefault(fold, {}).setdefault(key, []).append(value)
+                if fold != self.settings.folds - 1:
+                    return
+                record.folds = [{
+                    "fold": j, "val_accuracy": h.get("val_accuracy", [None])[-1],
+                    "val_loss": h.get("val_loss", [None])[-1],
+                    "train_accuracy": h.get("accuracy", [None])[-1],
+                    "train_loss": h.get("loss", [None])[-1],
+                    "best_epoch": int(np.argmax(h.get("val_accuracy", [0]))) + 1 + initial,
+                    "epochs_run": len(h.get("loss", [])) + initial, "history": h}
+                    for j, h in sorted(curves.items())]
+                record.wall_time = time.perf_counter() - start
+                self.project.write_record(record)
+            return on_epoch
+
         def _gate(self, record: TrialRecord, budget: int, initial: int) -> Any:
             """The per-epoch pruning question for this trial (None: never pruned).
 

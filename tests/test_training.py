@@ -248,3 +248,19 @@ def test_traced_graphs_of_earlier_fits_are_freed(small_data):
 
     settled = graphs_alive_after(1)
     assert graphs_alive_after(3) <= settled  # 6 more fits, no more graphs
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_only_a_training_pass_stops_early_on_a_huge_loss(monkeypatch, training):
+    """A validation pass always covers its whole set, whatever its towers' losses."""
+    monkeypatch.setattr(loop, "CALL_SECONDS", 0.0)
+    calls = []
+
+    def huge_loss(*tensors):
+        calls.append((int(tensors[3]), int(tensors[4])))
+        return {"tower_loss": [1e9, float("nan")], "tower_accuracy": [0.1, 0.1]}
+
+    cols = (np.zeros((100, 2), "int32"), np.zeros((100, 2), "int32"),
+            np.ones((100, 2), "float32"))
+    loop._run_pass(huge_loss, cols, 1, training)
+    assert calls == ([(0, 32)] if training else [(0, 32), (32, 64), (64, 96), (96, 100)])

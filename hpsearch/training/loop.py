@@ -139,7 +139,8 @@ def _pass_function(towers: Any, training: bool, batch_size: int, k: int, xla: bo
     return run
 
 
-def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int) -> dict[str, Any]:
+def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int,
+              training: bool = True) -> dict[str, Any]:
     """All steps of one pass, in calls of about `CALL_SECONDS` each: Python sees Ctrl-C only
     between calls, so an interrupt stays prompt even when a whole epoch takes minutes, while
     each call still runs many steps (a call costs far more than a step on a small net)."""
@@ -153,9 +154,8 @@ def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int) -> dict[s
         start = time.perf_counter()
         last = min(first + chunk, steps)
         logs = run(*tensors, tf.constant(first, tf.int32), tf.constant(last, tf.int32))
-        losses = np.asarray(logs["tower_loss"])
-        if not np.any(np.isfinite(losses) & (losses <= DIVERGED_LOSS)):
-            break
+        if training and all(diverged(float(loss)) for loss in np.asarray(logs["tower_loss"])):
+            break  # every tower has blown up: nothing left to learn this epoch
         per_step = (time.perf_counter() - start) / (last - first)
         first = last
         chunk = min(steps, max(FIRST_CALL_STEPS, int(CALL_SECONDS / max(per_step, 1e-6))))
@@ -261,7 +261,7 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
         val_logs = None
         if val_cols is not None:
             towers.reset_metrics()
-            val_logs = _run_pass(passes.validate, val_cols, VALIDATION_BATCH)
+            val_logs = _run_pass(passes.validate, val_cols, VALIDATION_BATCH, training=False)
         epoch_times.append(time.perf_counter() - began)
         tower_logs = []
         for j in range(k):

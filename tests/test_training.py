@@ -49,8 +49,11 @@ def _plain_keras_fit(cfg, data, train, val, seed):
                      validation_data=(data.x_train[val], data.y_train[val])).history
 
 
+@pytest.mark.parametrize("mode", ["1", "0"], ids=["compiled", "traced"])
 @pytest.mark.parametrize("cfg", [PLAIN, FULL_BATCH], ids=["plain", "regularized"])
-def test_full_batch_towers_match_plain_keras_fits_from_the_same_weights(small_data, cfg):
+def test_full_batch_towers_match_plain_keras_fits_from_the_same_weights(small_data, cfg, mode,
+                                                                        monkeypatch):
+    monkeypatch.setattr(loop, "XLA_MODE", mode)  # both passes a fit may take
     result = evaluate(cfg, small_data, Protocol.kfold(3), seed=1)
     splits = split_indices(Protocol.kfold(3), small_data.y_train, 1)
     for fold, (train, val) in zip(result.folds, splits, strict=True):
@@ -264,3 +267,36 @@ def test_only_a_training_pass_stops_early_on_a_huge_loss(monkeypatch, training):
             np.ones((100, 2), "float32"))
     loop._run_pass(huge_loss, cols, 1, training)
     assert calls == ([(0, 32)] if training else [(0, 32), (32, 64), (64, 96), (96, 100)])
+
+
+def test_xla_is_decided_from_the_planned_steps_only(monkeypatch):
+    """Never from timings: one config on one data set always takes one path (same numbers)."""
+    short = TINY.with_overrides({"epochs": 15, "batch_size": 128})
+    assert not loop.use_xla(short, 3000)  # 15 x 24 steps: not worth a compilation
+    assert loop.use_xla(short, 30000)  # 15 x 235 steps
+    assert loop.use_xla(short.with_overrides({"batch_size": 32}), 3000)  # 15 x 94 steps
+    monkeypatch.setattr(loop, "XLA_MODE", "1")
+    assert loop.use_xla(short, 10)
+    monkeypatch.setattr(loop, "XLA_MODE", "0")
+    assert not loop.use_xla(short, 10 ** 6)
+
+
+def test_a_short_fit_is_traced_and_a_long_one_compiled(small_data):
+    rows, y = _rows(small_data), small_data.y_train
+    short = loop.fit_towers(TINY, rows, y, [np.arange(600)], None, [0], 10)
+    long = loop.fit_towers(TINY.with_overrides({"batch_size": 4, "epochs": 7}), rows, y,
+                           [np.arange(600)], None, [0], 10)  # 7 x 150 = 1050 steps
+    assert (short.xla, long.xla) == (False, True)
+
+
+def test_the_compiled_and_the_traced_pass_train_the_same_towers(small_data):
+    """Up to float rounding. (Not with dropout: XLA's Philox turns a seed into other bits than
+    TensorFlow's kernel does, so the two paths draw different, equally random, masks.)"""
+    cfg = FULL_BATCH.with_overrides({"batch_size": 64})
+    rows, y, train, val = _rows(small_data), small_data.y_train, [np.arange(400)] * 2, \
+        [np.arange(400, 600)] * 2
+    fits = [loop.fit_towers(cfg, rows, y, train, val, [3, 4], 10, xla=xla) for xla in (1, 0)]
+    assert [fit.xla for fit in fits] == [True, False]
+    for compiled, traced in zip(*(fit.runs for fit in fits), strict=True):
+        for key in ("loss", "val_loss", "val_accuracy"):
+            assert compiled.history[key] == pytest.approx(traced.history[key], abs=2e-4)

@@ -4,7 +4,8 @@ The estimate times configs the space will really produce: the warm-start config 
 drawn the way the random search draws them (each knob's Keras Tuner `random_sample`), each
 trained two epochs of k-fold CV (k towers) through the loop a trial really runs, on a slice of
 the training data. A config's steady (second) epoch, per training row, is scaled to a fold's
-size; its first epoch's extra time (tracing and XLA compilation) is counted once per trial.
+size; its first epoch's extra time (tracing, and XLA compilation when the real trial is long
+enough to be compiled: `loop.use_xla`) is counted once per trial.
 Timing only the smallest or the warm-start config would under-state a space whose nets can be
 4x wider or whose batches can be 4x smaller; the spread of the samples is reported instead.
 """
@@ -49,10 +50,12 @@ def time_config(cfg: Any, sample: Dataset, folds: int, seed: int, n_fit: float
     per trial, and the trial's seconds at `cfg.epochs` epochs."""
     from hpsearch.errors import TrialFailed
     from hpsearch.training.evaluate import Protocol, evaluate
+    from hpsearch.training.loop import use_xla
 
     timed = replace(cfg, epochs=2, patience=0)
-    try:
-        result = evaluate(timed, sample, Protocol.kfold(folds), seed)
+    try:  # the pass the real trial will run (compiled or not), not what 2 epochs would pick
+        result = evaluate(timed, sample, Protocol.kfold(folds), seed,
+                          xla=use_xla(cfg, int(n_fit)))
     except TrialFailed:  # a diverging sample still tells nothing about time: skip it
         return {}
     fold, k = result.folds[0], len(result.folds)  # a fold's times are its share of the k

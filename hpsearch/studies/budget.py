@@ -1,10 +1,10 @@
 """What a study will cost before it runs: fits, epochs and a rough time estimate.
 
 The estimate is a simple model of the one training loop on a small 2-core CPU: a variant's
-repeats (and folds) train together as towers, so each variant pays one fixed cost (tracing and
-XLA compilation) and one per-batch-step cost for all its towers, plus the arithmetic of every
-tower's dense layers. It is meant to tell minutes from hours; the progress bar's ETA is the
-measured one.
+repeats (and folds) train together as towers, so each variant pays one fixed cost (tracing, and
+XLA compilation when the fit is long enough to be compiled: `loop.use_xla`) and one per-batch-
+step cost for all its towers, plus the arithmetic of every tower's dense layers. It is meant
+to tell minutes from hours; the progress bar's ETA is the measured one.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from hpsearch.config import ModelConfig
 from hpsearch.studies.plan import StudyPlan
 
 FIT_OVERHEAD_S = 2.5  # building the towers, tracing, XLA compilation
+TRACED_FIT_OVERHEAD_S = 1.0  # the same without XLA compilation (a short fit)
 EPOCH_OVERHEAD_S = 0.1  # shuffling the columns, the validation pass's dispatch
 STEP_OVERHEAD_S = 0.0001  # per batch step of the compiled pass, shared by all towers
+TRACED_STEP_OVERHEAD_S = 0.0015  # per batch step of a traced (not compiled) pass
 FLOPS_PER_S = 6e10  # dense matmuls, forward + backward (measured: model 1, 3 ~ 5-7e10)
 KNOWN_SIZES = {"fashion-mnist": (60000, 10000)}
 
@@ -29,10 +31,14 @@ def parameter_count(cfg: ModelConfig, inputs: int = 784, classes: int = 10) -> i
 
 def fit_seconds(cfg: ModelConfig, n_fit: int, towers: int = 1) -> float:
     """Seconds for one fit of `towers` towers of `cfg`, each on `n_fit` rows."""
+    from hpsearch.training.loop import use_xla
+
     steps = -(-n_fit // cfg.batch_size)
-    per_epoch = (EPOCH_OVERHEAD_S + steps * STEP_OVERHEAD_S
+    compiled = use_xla(cfg, n_fit)
+    per_epoch = (EPOCH_OVERHEAD_S
+                 + steps * (STEP_OVERHEAD_S if compiled else TRACED_STEP_OVERHEAD_S)
                  + 6 * parameter_count(cfg) * n_fit * towers / FLOPS_PER_S)
-    return FIT_OVERHEAD_S + cfg.epochs * per_epoch
+    return (FIT_OVERHEAD_S if compiled else TRACED_FIT_OVERHEAD_S) + cfg.epochs * per_epoch
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,7 @@ def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: l
                    on_epoch: EpochHook | None = None, gate: EpochGate | None = None,
                    keep_model: bool = False,
                    initial_weights: list[list[np.ndarray] | None] | None = None,
+                   xla: bool | None = None,
                    ) -> tuple[list[Result | TrialFailed], FitOutcome]:
     """Score `cfg` under `protocol` once per seed, all fits trained at once as towers.
 
@@ -229,6 +230,7 @@ def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: l
         gate: per-epoch gate; returning False stops every tower (the results are "pruned").
         keep_model: keep the towers in the returned outcome (for `to_sequential`).
         initial_weights: per tower, weights to start from (Hyperband's parent checkpoint).
+        xla: compile the training pass; None lets the loop decide (`loop.use_xla`).
 
     Returns:
         Per seed, its `Result` or the `TrialFailed` of a diverged fit; and the fit outcome.
@@ -245,7 +247,7 @@ def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: l
         cfg, rows, data.y_train, [t.split[0] for t in towers],
         [t.split[1] for t in towers] if has_val else None,
         [fold_seed(t.seed, t.fold) for t in towers], data.num_classes, on_epoch=on_epoch,
-        gate=gate, keep_best=keep_model, initial_weights=initial_weights)
+        gate=gate, keep_best=keep_model, initial_weights=initial_weights, xla=xla)
     test = None
     if protocol.kind == "train_test":
         from hpsearch.training.towers import score_rows
@@ -277,6 +279,7 @@ def evaluate(cfg: ModelConfig, data: Dataset, protocol: Protocol | None = None,
              seed: int | None = None, *, on_epoch: EpochHook | None = None,
              gate: EpochGate | None = None, keep_model: bool = False,
              initial_weights: list[list[np.ndarray] | None] | None = None,
+             xla: bool | None = None,
              ) -> Result | tuple[Result, Any]:
     """Fit `cfg` under `protocol` and return its `Result` (and the model if `keep_model`).
 
@@ -292,6 +295,7 @@ def evaluate(cfg: ModelConfig, data: Dataset, protocol: Protocol | None = None,
         gate: per-epoch gate `(epoch, [logs per fold]) -> go on?`.
         keep_model: also return the (last) fit as a plain Keras `Sequential`.
         initial_weights: per fold, weights to start from (Hyperband).
+        xla: compile the training pass; None lets the loop decide (`loop.use_xla`).
 
     Returns:
         The `Result`, or `(Result, keras.Sequential)` with `keep_model`.
@@ -307,7 +311,7 @@ def evaluate(cfg: ModelConfig, data: Dataset, protocol: Protocol | None = None,
     seed = cfg.seed if seed is None else seed
     results, outcome = evaluate_seeds(cfg, data, protocol, [seed], on_epoch=on_epoch,
                                       gate=gate, keep_model=keep_model,
-                                      initial_weights=initial_weights)
+                                      initial_weights=initial_weights, xla=xla)
     result = results[0]
     if isinstance(result, TrialFailed):
         raise result

@@ -2,10 +2,11 @@
 
 Why not `Model.fit`: Keras' loop pulls every batch through tf.data and wraps each group of
 steps in optionals and conds (~1 ms per step on a small net, most of its epoch at batch 32),
-and it cannot be compiled by XLA as a whole. Here a training pass is one XLA-compiled
-`tf.while_loop` over the epoch's index columns, called a few times per epoch (each call about
-`CALL_SECONDS`, so Ctrl-C is seen between calls), with the model's own `train_step` inside.
-On the lab's model 1 that makes an epoch ~4x faster than the same step traced without XLA.
+and it cannot be compiled by XLA as a whole. Here a training pass is one `tf.while_loop` over
+the epoch's index columns, called a few times per epoch (each call about `CALL_SECONDS`, so
+Ctrl-C is seen between calls), with the model's own `train_step` inside, compiled by XLA when
+the fit is long enough to repay the compilation (`use_xla`). On the lab's model 1 that makes an
+epoch ~4x faster than the same step traced without XLA.
 
 What the loop owns, once for every caller: per-tower shuffles (tower j's batches depend only on
 its seed and its rows), the learning-rate schedule, per-tower early stopping with best-weight
@@ -26,8 +27,15 @@ import numpy as np
 from hpsearch.config import ModelConfig
 from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
 
-# XLA for the training pass; HPSEARCH_XLA=0 turns it off (same results, ~3-4x slower steps).
-XLA = os.environ.get("HPSEARCH_XLA", "1") != "0"
+# XLA for the training pass: "auto" (default) compiles a fit long enough to repay the
+# compilation (`use_xla`); HPSEARCH_XLA=1 always, HPSEARCH_XLA=0 never.
+XLA_MODE = os.environ.get("HPSEARCH_XLA", "auto").strip().lower()
+# Compiling a pass with XLA costs ~1.5 s more than tracing it (2 towers, 1-4 layers, on this
+# 2-core CPU) and saves ~1-3 ms per batch step (fused kernels, no per-op dispatch): it pays
+# from ~1,000 steps. Measured (docs/TRAINING.md): on the shipped sample's 3,000-row folds a
+# 15-epoch trial at batch 128 (360 steps) is ~1 s faster traced, at batch 32 (1,400 steps)
+# 3 s faster compiled; full-data trials (3,500 steps at batch 128) are always compiled.
+XLA_MIN_STEPS = 1000
 VALIDATION_BATCH = 1024
 CALL_SECONDS = 2.0  # wall time of one tf.function call of a pass
 FIRST_CALL_STEPS = 32
@@ -75,6 +83,28 @@ def learning_rate_factor(cfg: ModelConfig, epoch: int) -> float:
     if cfg.lr_schedule == "constant":
         return 1.0
     return 0.5 * (1.0 + math.cos(math.pi * min(epoch, cfg.epochs) / cfg.epochs))
+
+
+def use_xla(cfg: ModelConfig, train_rows: int) -> bool:
+    """Whether a fit of `cfg` on `train_rows` rows per tower compiles its training pass.
+
+    Decided from the fit's planned batch steps only (never from timings), so one config on
+    one data set always takes the same path and gives the same numbers.
+
+    Args:
+        cfg: the config (its epochs and batch size).
+        train_rows: the longest tower's training rows.
+
+    Returns:
+        True when the planned steps reach `XLA_MIN_STEPS` (or `HPSEARCH_XLA=1`).
+
+    Example:
+        >>> use_xla(ModelConfig(batch_size=128, epochs=15), 3000)  # 360 steps: traced
+        False
+    """
+    if XLA_MODE in ("0", "1"):
+        return XLA_MODE == "1"
+    return cfg.epochs * -(-train_rows // cfg.batch_size) >= XLA_MIN_STEPS
 
 
 def columns(sets: list[np.ndarray], multiple: int = 1,
@@ -165,15 +195,15 @@ def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int,
 class _Passes:
     """The compiled training and validation passes of one set of towers.
 
-    The training pass is compiled by XLA (the whole while loop fuses into a few kernels per
-    step). Should XLA refuse an op (an optimizer or layer it cannot compile), the pass falls
-    back to a plain traced function, with the same results, once.
+    With `xla` the training pass is compiled by XLA (the whole while loop fuses into a few
+    kernels per step). Should XLA refuse an op (an optimizer or layer it cannot compile), the
+    pass falls back to a plain traced function, with the same results, once.
     """
 
-    def __init__(self, towers: Any, batch_size: int, k: int) -> None:
+    def __init__(self, towers: Any, batch_size: int, k: int, xla: bool) -> None:
         self.towers, self.batch_size, self.k = towers, batch_size, k
-        self.xla = XLA
-        self.train = _pass_function(towers, True, batch_size, k, xla=XLA)
+        self.xla = xla
+        self.train = _pass_function(towers, True, batch_size, k, xla=xla)
         self.validate = _pass_function(towers, False, VALIDATION_BATCH, k, xla=False)
 
     def run_train(self, cols: tuple[np.ndarray, ...]) -> dict[str, Any]:
@@ -199,7 +229,8 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
                train_sets: list[np.ndarray], val_sets: list[np.ndarray] | None,
                seeds: list[int], num_classes: int, *, on_epoch: EpochHook | None = None,
                gate: EpochGate | None = None, keep_best: bool = False,
-               initial_weights: list[list[np.ndarray] | None] | None = None) -> FitOutcome:
+               initial_weights: list[list[np.ndarray] | None] | None = None,
+               xla: bool | None = None) -> FitOutcome:
     """Train k = len(seeds) towers of `cfg`; tower j on rows `train_sets[j]`.
 
     Args:
@@ -215,6 +246,8 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
         keep_best: with `cfg.patience > 0`, restore each tower's best-epoch weights at the end
             (only worth it when a model is kept: it copies the weights at every improvement).
         initial_weights: per tower, weights to start from instead of fresh ones (Hyperband).
+        xla: compile the training pass with XLA; None decides by `use_xla` (the dry-run
+            passes what the real trial will decide, since it times a shorter fit).
 
     Returns:
         A `FitOutcome` with the towers and one `TowerRun` per tower.
@@ -233,7 +266,9 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
         if weights is not None:
             set_tower_weights(towers, j, weights)
     digests = [weights_digest(tower_weights(towers, j)) for j in range(k)]
-    passes = _Passes(towers, cfg.batch_size, k)
+    if xla is None:
+        xla = use_xla(cfg, max(len(s) for s in train_sets))
+    passes = _Passes(towers, cfg.batch_size, k, xla)
     val_cols = None
     if val_sets is not None:
         val_idx, val_w = columns(val_sets)

@@ -77,6 +77,16 @@ class ModelConfig:
             object.__setattr__(self, name, str(getattr(self, name)).lower())
         validate(self)
 
+    def weight_count(self, inputs: int = 784, classes: int = 10) -> int:
+        """Trainable weights (kernels and biases) of one network of this config.
+
+        Example:
+            >>> ModelConfig(hidden=(10,)).weight_count(inputs=4, classes=3)
+            83
+        """
+        sizes = [inputs, *self.hidden, classes]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+
     # ------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -271,21 +271,23 @@ def test_only_a_training_pass_stops_early_on_a_huge_loss(monkeypatch, training):
 
 def test_xla_is_decided_from_the_planned_steps_only(monkeypatch):
     """Never from timings: one config on one data set always takes one path (same numbers)."""
-    short = TINY.with_overrides({"epochs": 15, "batch_size": 128})
-    assert not loop.use_xla(short, 3000)  # 15 x 24 steps: not worth a compilation
-    assert loop.use_xla(short, 30000)  # 15 x 235 steps
-    assert loop.use_xla(short.with_overrides({"batch_size": 32}), 3000)  # 15 x 94 steps
+    wide = TINY.with_overrides({"hidden": [512, 512], "epochs": 15, "batch_size": 128})
+    assert loop.use_xla(wide, 3000, towers=2)  # 360 steps of 2 x 670k weights: compiled
+    assert not loop.use_xla(wide.with_overrides({"batch_size": 256}), 3000, towers=2)
+    narrow = wide.with_overrides({"hidden": [64]})
+    assert not loop.use_xla(narrow, 3000, towers=2)  # dispatch alone does not repay it
+    assert loop.use_xla(narrow, 30000, towers=2)  # full-data folds: 3,525 steps
     monkeypatch.setattr(loop, "XLA_MODE", "1")
-    assert loop.use_xla(short, 10)
+    assert loop.use_xla(narrow, 10)
     monkeypatch.setattr(loop, "XLA_MODE", "0")
-    assert not loop.use_xla(short, 10 ** 6)
+    assert not loop.use_xla(wide, 10 ** 6, towers=10)
 
 
 def test_a_short_fit_is_traced_and_a_long_one_compiled(small_data):
     rows, y = _rows(small_data), small_data.y_train
     short = loop.fit_towers(TINY, rows, y, [np.arange(600)], None, [0], 10)
-    long = loop.fit_towers(TINY.with_overrides({"batch_size": 4, "epochs": 7}), rows, y,
-                           [np.arange(600)], None, [0], 10)  # 7 x 150 = 1050 steps
+    long = loop.fit_towers(TINY.with_overrides({"batch_size": 4, "epochs": 10}), rows, y,
+                           [np.arange(600)], None, [0], 10)  # 10 x 150 = 1,500 steps
     assert (short.xla, long.xla) == (False, True)
 
 

@@ -55,7 +55,8 @@ def time_config(cfg: Any, sample: Dataset, folds: int, seed: int, n_fit: float
     timed = replace(cfg, epochs=2, patience=0)
     try:  # the pass the real trial will run (compiled or not), not what 2 epochs would pick
         result = evaluate(timed, sample, Protocol.kfold(folds), seed,
-                          xla=use_xla(cfg, int(n_fit)))
+                          xla=use_xla(cfg, int(n_fit), folds,
+                                      int(np.prod(sample.input_shape)), sample.num_classes))
     except TrialFailed:  # a diverging sample still tells nothing about time: skip it
         return {}
     fold, k = result.folds[0], len(result.folds)  # a fold's times are its share of the k

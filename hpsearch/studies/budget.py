@@ -24,20 +24,15 @@ FLOPS_PER_S = 6e10  # dense matmuls, forward + backward (measured: model 1, 3 ~ 
 KNOWN_SIZES = {"fashion-mnist": (60000, 10000)}
 
 
-def parameter_count(cfg: ModelConfig, inputs: int = 784, classes: int = 10) -> int:
-    sizes = [inputs, *cfg.hidden, classes]
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
-
-
 def fit_seconds(cfg: ModelConfig, n_fit: int, towers: int = 1) -> float:
     """Seconds for one fit of `towers` towers of `cfg`, each on `n_fit` rows."""
     from hpsearch.training.loop import use_xla
 
     steps = -(-n_fit // cfg.batch_size)
-    compiled = use_xla(cfg, n_fit)
+    compiled = use_xla(cfg, n_fit, towers)
     per_epoch = (EPOCH_OVERHEAD_S
                  + steps * (STEP_OVERHEAD_S if compiled else TRACED_STEP_OVERHEAD_S)
-                 + 6 * parameter_count(cfg) * n_fit * towers / FLOPS_PER_S)
+                 + 6 * cfg.weight_count() * n_fit * towers / FLOPS_PER_S)
     return (FIT_OVERHEAD_S if compiled else TRACED_FIT_OVERHEAD_S) + cfg.epochs * per_epoch
 
 

@@ -30,12 +30,13 @@ from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
 # XLA for the training pass: "auto" (default) compiles a fit long enough to repay the
 # compilation (`use_xla`); HPSEARCH_XLA=1 always, HPSEARCH_XLA=0 never.
 XLA_MODE = os.environ.get("HPSEARCH_XLA", "auto").strip().lower()
-# Compiling a pass with XLA costs ~1.5 s more than tracing it (2 towers, 1-4 layers, on this
-# 2-core CPU) and saves ~1-3 ms per batch step (fused kernels, no per-op dispatch): it pays
-# from ~1,000 steps. Measured (docs/TRAINING.md): on the shipped sample's 3,000-row folds a
-# 15-epoch trial at batch 128 (360 steps) is ~1 s faster traced, at batch 32 (1,400 steps)
-# 3 s faster compiled; full-data trials (3,500 steps at batch 128) are always compiled.
-XLA_MIN_STEPS = 1000
+# Compiling a pass with XLA costs ~1.5 s more than tracing it on this 2-core CPU; each batch
+# step then saves ~1 ms of per-op dispatch plus ~3 ns per weight of each tower (XLA fuses the
+# optimizer's elementwise updates, which traced run as separate passes over every weight).
+# `use_xla` compiles when the planned steps repay it; the figures are in docs/TRAINING.md.
+COMPILE_SECONDS = 1.5
+STEP_SAVING_S = 1e-3
+WEIGHT_SAVING_S = 3e-9
 VALIDATION_BATCH = 1024
 CALL_SECONDS = 2.0  # wall time of one tf.function call of a pass
 FIRST_CALL_STEPS = 32
@@ -85,26 +86,36 @@ def learning_rate_factor(cfg: ModelConfig, epoch: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(epoch, cfg.epochs) / cfg.epochs))
 
 
-def use_xla(cfg: ModelConfig, train_rows: int) -> bool:
-    """Whether a fit of `cfg` on `train_rows` rows per tower compiles its training pass.
+def use_xla(cfg: ModelConfig, train_rows: int, towers: int = 1, inputs: int = 784,
+            classes: int = 10) -> bool:
+    """Whether a fit of `towers` towers of `cfg` on `train_rows` rows each compiles its pass.
 
-    Decided from the fit's planned batch steps only (never from timings), so one config on
-    one data set always takes the same path and gives the same numbers.
+    Compiled when the planned steps save more than the compilation costs:
+    epochs x batches x (`STEP_SAVING_S` + `WEIGHT_SAVING_S` x towers x weights) >=
+    `COMPILE_SECONDS`. Decided from the config and the data's size only, never from timings,
+    so one config on one data set always takes the same path and gives the same numbers.
 
     Args:
-        cfg: the config (its epochs and batch size).
+        cfg: the config (its epochs, batch size and layers).
         train_rows: the longest tower's training rows.
+        towers: how many towers train together.
+        inputs: features per row.
+        classes: output classes.
 
     Returns:
-        True when the planned steps reach `XLA_MIN_STEPS` (or `HPSEARCH_XLA=1`).
+        Whether to compile (always with `HPSEARCH_XLA=1`, never with `HPSEARCH_XLA=0`).
 
     Example:
-        >>> use_xla(ModelConfig(batch_size=128, epochs=15), 3000)  # 360 steps: traced
+        >>> use_xla(ModelConfig(hidden=(256,), batch_size=256, epochs=15), 3000, towers=2)
         False
+        >>> use_xla(ModelConfig(hidden=(256,), batch_size=256, epochs=15), 30000, towers=2)
+        True
     """
     if XLA_MODE in ("0", "1"):
         return XLA_MODE == "1"
-    return cfg.epochs * -(-train_rows // cfg.batch_size) >= XLA_MIN_STEPS
+    steps = cfg.epochs * -(-train_rows // cfg.batch_size)
+    per_step = STEP_SAVING_S + WEIGHT_SAVING_S * towers * cfg.weight_count(inputs, classes)
+    return steps * per_step >= COMPILE_SECONDS
 
 
 def columns(sets: list[np.ndarray], multiple: int = 1,
@@ -267,7 +278,7 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
             set_tower_weights(towers, j, weights)
     digests = [weights_digest(tower_weights(towers, j)) for j in range(k)]
     if xla is None:
-        xla = use_xla(cfg, max(len(s) for s in train_sets))
+        xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
     passes = _Passes(towers, cfg.batch_size, k, xla)
     val_cols = None
     if val_sets is not None:

@@ -302,3 +302,42 @@ def test_the_compiled_and_the_traced_pass_train_the_same_towers(small_data):
     for compiled, traced in zip(*(fit.runs for fit in fits), strict=True):
         for key in ("loss", "val_loss", "val_accuracy"):
             assert compiled.history[key] == pytest.approx(traced.history[key], abs=2e-4)
+
+
+@pytest.mark.parametrize("xla", [True, False], ids=["compiled", "traced"])
+@pytest.mark.parametrize("dropout", ["dropout", "gaussian"])
+def test_a_fit_that_reuses_earlier_towers_is_the_fit_fresh_towers_give(small_data, xla, dropout):
+    """Same shapes: the towers and their passes are restarted, not rebuilt, and nothing of
+    the earlier fit (weights, optimizer moments, step counters, rates) leaks into the next."""
+    first = TINY.with_overrides({
+        "hidden": [24, 12], "epochs": 2, "optimizer": "adam", "learning_rate": 0.01,
+        "kernel_regularizer": "l1_l2", "kernel_rate": 1e-3, "activity_regularizer": "l1",
+        "activity_rate": 1e-4, "dropout": dropout, "dropout_rate": 0.3})
+    second = first.with_overrides({"epochs": 3, "learning_rate": 0.003, "kernel_rate": 1e-2,
+                                   "activity_rate": 1e-3, "dropout_rate": 0.1})
+    rows, y, train, val = _rows(small_data), small_data.y_train, [np.arange(400)] * 2, \
+        [np.arange(400, 600)] * 2
+
+    def fit(cfg, seeds):
+        return loop.fit_towers(cfg, rows, y, train, val, seeds, 10, xla=xla)
+
+    loop._REUSABLE.clear()
+    earlier = fit(first, [1, 2])
+    reused = fit(second, [5, 6])
+    assert reused.towers is earlier.towers  # restarted, not rebuilt
+    loop._REUSABLE.clear()
+    fresh = fit(second, [5, 6])
+    assert fresh.towers is not reused.towers
+    assert reused.init_digests == fresh.init_digests
+    for a, b in zip(reused.runs, fresh.runs, strict=True):
+        assert a.history == b.history
+    assert float(reused.towers.optimizer.learning_rate.numpy()) == pytest.approx(0.003)
+
+
+def test_fits_of_other_shapes_or_other_rows_build_their_own_towers(small_data):
+    rows, y, train = _rows(small_data), small_data.y_train, [np.arange(300)]
+    loop._REUSABLE.clear()
+    a = loop.fit_towers(TINY, rows, y, train, None, [0], 10).towers
+    b = loop.fit_towers(TINY.with_overrides({"hidden": [8]}), rows, y, train, None, [0], 10)
+    c = loop.fit_towers(TINY, rows.copy(), y, train, None, [0], 10)  # other rows
+    assert b.towers is not a and c.towers is not a

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,7 @@ class TowerRun:
 class FitOutcome:
     """The trained towers and what each did; `gated` when a gate stopped them (pruning)."""
 
-    towers: Any
+    towers: Any  # valid until the next fit of the same shapes restarts them
     runs: list[TowerRun]
     epoch_times: list[float]
     fit_time: float
@@ -231,6 +232,40 @@ class _Passes:
             return _run_pass(self.train, cols, self.batch_size)
 
 
+REUSED_SHAPES = 4  # sets of towers (with their passes) kept for a later fit of their shapes
+_REUSABLE: OrderedDict[tuple[Any, ...], tuple[Any, _Passes]] = OrderedDict()
+
+
+def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
+                       xla: bool) -> tuple[Any, _Passes]:
+    """Towers ready for a fresh fit of `cfg`, with their traced passes.
+
+    A fit whose shapes (`towers.shape_key`) match one of the last `REUSED_SHAPES` fits on the
+    same rows restarts that fit's towers instead of building new ones: new initial weights,
+    rates, seeds and optimizer state, and no tracing or XLA compilation (~1-2.5 s a fit).
+    A Bayesian search comes back to its best shapes with other rates, and a study's
+    variants often differ only in a rate, so this is common; and TensorFlow never frees a
+    compiled XLA program, so each reuse also keeps the process from growing. The towers of
+    a finished fit are valid until the next fit of their shapes.
+    """
+    from hpsearch.training.towers import build_towers, shape_key
+
+    for key in [key for key, (towers, _) in _REUSABLE.items() if towers._table[0] is not table]:
+        del _REUSABLE[key]  # fitted on other rows
+    key = (shape_key(cfg, len(seeds), num_classes), xla)
+    if key in _REUSABLE:
+        _REUSABLE.move_to_end(key)
+        towers, passes = _REUSABLE[key]
+        towers.restart(cfg, seeds)
+        return towers, passes
+    towers = build_towers(cfg, table, seeds, num_classes)
+    passes = _Passes(towers, cfg.batch_size, len(seeds), xla)
+    _REUSABLE[key] = (towers, passes)
+    while len(_REUSABLE) > REUSED_SHAPES:
+        _REUSABLE.popitem(last=False)
+    return towers, passes
+
+
 def _tower_logs(logs: dict[str, Any], j: int, prefix: str = "") -> dict[str, float]:
     return {f"{prefix}loss": float(logs["tower_loss"][j]),
             f"{prefix}accuracy": float(logs["tower_accuracy"][j])}
@@ -268,18 +303,17 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
         >>> out.runs[0].history["val_accuracy"][-1]  # doctest: +SKIP
     """
     from hpsearch.training.rows import shared_rows
-    from hpsearch.training.towers import build_towers, set_tower_weights, tower_weights
+    from hpsearch.training.towers import set_tower_weights, tower_weights
 
     k = len(seeds)
     fresh_session()
-    towers = build_towers(cfg, shared_rows(rows), seeds, num_classes)
+    if xla is None:
+        xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
+    towers, passes = _towers_and_passes(cfg, shared_rows(rows), seeds, num_classes, xla)
     for j, weights in enumerate(initial_weights or []):
         if weights is not None:
             set_tower_weights(towers, j, weights)
     digests = [weights_digest(tower_weights(towers, j)) for j in range(k)]
-    if xla is None:
-        xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
-    passes = _Passes(towers, cfg.batch_size, k, xla)
     val_cols = None
     if val_sets is not None:
         val_idx, val_w = columns(val_sets)

@@ -135,44 +135,83 @@ def _classes() -> tuple[type, type, type]:
     import tensorflow as tf
     from keras import initializers, ops
 
+    def scalar(layer: Any, name: str, value: float, dtype: str = "float32") -> Any:
+        """A non-trainable scalar weight: a rate or seed a later fit of the same shapes may
+        change without retracing (`Towers.restart`)."""
+        return layer.add_weight(shape=(), initializer=initializers.Constant(value), dtype=dtype,
+                                trainable=False, name=name)
+
+    class TowerPenalty:
+        """Keras' L1 / L2 / L1L2 kernel penalty (the same sums) with its rate in a variable."""
+
+        def __init__(self, kind: str, rate: Any) -> None:
+            self.kind, self.rate = kind, rate
+
+        def __call__(self, x: Any) -> Any:
+            rate = ops.cast(self.rate, x.dtype)
+            if self.kind == "l1":
+                return rate * ops.sum(ops.absolute(x))
+            if self.kind == "l2":
+                return rate * ops.sum(ops.square(x))
+            return (ops.convert_to_tensor(0.0, dtype=x.dtype) + rate * ops.sum(ops.absolute(x))
+                    + rate * ops.sum(ops.square(x)))
+
     class TowerDense(keras.layers.Layer):
         """k independent Dense layers: kernel (k, in, out), one batched matmul per step.
 
         Tower j's kernel is drawn exactly as a standalone `Dense` seeded with `seeds[j]` would
-        draw it. The activity penalty is each tower's Keras penalty, rate * sum|a| (L1) or
-        rate * sum a^2 (L2) over its batch, divided by its batch size, as Keras divides it for
-        a standalone layer; counted over the real (weight 1) rows only, so a padded batch
-        costs what the standalone short batch costs. Summed over towers, each tower's
-        gradient is its standalone gradient.
+        draw it. The kernel penalty is Keras' (`TowerPenalty`) over the stacked kernel, the sum
+        of the towers' penalties. The activity penalty is each tower's Keras penalty, rate *
+        sum|a| (L1) or rate * sum a^2 (L2) over its batch, divided by its batch size, as Keras
+        divides it for a standalone layer; counted over the real (weight 1) rows only, so a
+        padded batch costs what the standalone short batch costs. Summed over towers, each
+        tower's gradient is its standalone gradient. Rates live in variables (`restart`).
         """
 
         def __init__(self, units: int, seeds: list[int], activation: str | None,
-                     kernel_regularizer: Any, activity: tuple[str, float] | None,
+                     kernel_penalty: tuple[str, float], activity: tuple[str, float] | None,
                      **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.units, self.seeds = units, seeds
             self.activation = keras.activations.get(activation)
-            self.kernel_regularizer, self.activity = kernel_regularizer, activity
+            self.kernel_penalty, self.activity = kernel_penalty, activity
 
         def build(self, input_shape: Any) -> None:
             k, fan_in = len(self.seeds), int(input_shape[-1])
+            kind, rate = self.kernel_penalty
+            penalty = None
+            if kind != "none":
+                self.kernel_rate = scalar(self, "kernel_rate", rate)
+                penalty = TowerPenalty(kind, self.kernel_rate)
+            if self.activity is not None:
+                self.activity_rate = scalar(self, "activity_rate", self.activity[1])
             self.kernel = self.add_weight(shape=(k, fan_in, self.units), initializer="zeros",
-                                          regularizer=self.kernel_regularizer, name="kernel")
+                                          regularizer=penalty, name="kernel")
             self.bias = self.add_weight(shape=(k, 1, self.units), initializer="zeros",
                                         name="bias")
+            self.restart(self.seeds, rate, self.activity[1] if self.activity else 0.0)
+
+        def restart(self, seeds: list[int], kernel_rate: float, activity_rate: float) -> None:
+            """Fresh initial weights from `seeds` (as `build` draws them) and new rates."""
+            fan_in = int(self.kernel.shape[1])
+            self.seeds = seeds
             self.kernel.assign(ops.stack([initializers.GlorotUniform(seed=s)(
-                (fan_in, self.units)) for s in self.seeds]))
+                (fan_in, self.units)) for s in seeds]))
+            self.bias.assign(ops.zeros_like(self.bias))
+            if hasattr(self, "kernel_rate"):
+                self.kernel_rate.assign(kernel_rate)
+            if hasattr(self, "activity_rate"):
+                self.activity_rate.assign(activity_rate)
 
         def call(self, x: Any, weight: Any = None) -> Any:
             """(batch, in) or (k, batch, in) -> (k, batch, out); `weight` (k, batch) marks the
             real rows of a training batch (the activity penalty needs it)."""
             out = self.activation(ops.matmul(x, self.kernel) + self.bias)
             if self.activity is not None and weight is not None:
-                kind, rate = self.activity
-                size = ops.abs(out) if kind == "l1" else ops.square(out)
+                size = ops.abs(out) if self.activity[0] == "l1" else ops.square(out)
                 per_tower = ops.sum(ops.sum(size, axis=-1) * weight, axis=-1)
-                self.add_loss(rate * ops.sum(per_tower / ops.maximum(ops.sum(weight, axis=-1),
-                                                                     1.0)))
+                self.add_loss(self.activity_rate * ops.sum(
+                    per_tower / ops.maximum(ops.sum(weight, axis=-1), 1.0)))
             return out
 
     class TowerDropout(keras.layers.Layer):
@@ -183,29 +222,43 @@ def _classes() -> tuple[type, type, type]:
         Why not Keras' layers: under XLA on a CPU their random draws cost ~300 ms per step
         for a (2, 256, 512) tensor against ~2 ms for a stateless Philox draw, ten times the
         rest of the step. Each tower's masks are independent draws (they are different
-        positions of one draw).
+        positions of one draw). The rate's constants and the seed live in variables
+        (`restart`), holding the float32 values the constants had.
         """
 
         def __init__(self, kind: str, rate: float, seed: int, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            self.kind, self.rate, self.seed = kind, float(rate), int(seed) % (2 ** 31)
+            self.kind, self.initial = kind, (float(rate), int(seed))
 
         def build(self, input_shape: Any) -> None:
             self.step = self.add_weight(shape=(), initializer="zeros", dtype="int32",
                                         trainable=False, name="step")
+            self.seed = scalar(self, "seed", 0, "int32")
+            self.threshold = scalar(self, "threshold", 0.0)  # rate: drop below it
+            self.divisor = scalar(self, "divisor", 1.0)  # 1 - rate
+            self.spread = scalar(self, "spread", 0.0)  # sqrt(rate / (1 - rate))
+            self.restart(*self.initial)
+
+        def restart(self, rate: float, seed: int) -> None:
+            """A new rate and seed, and the step counter back at 0."""
+            self.step.assign(0)
+            self.seed.assign(int(seed) % (2 ** 31))
+            self.threshold.assign(rate)
+            self.divisor.assign(1.0 - rate)
+            self.spread.assign((rate / (1.0 - rate)) ** 0.5)
 
         def call(self, x: Any, training: bool = False) -> Any:
             if not training:
                 return x
             self.step.assign_add(1)
-            seed = tf.stack([tf.constant(self.seed, tf.int32), tf.convert_to_tensor(self.step)])
+            seed = tf.stack([tf.convert_to_tensor(self.seed), tf.convert_to_tensor(self.step)])
             if self.kind == "gaussian":
                 noise = tf.random.stateless_normal(tf.shape(x), seed, dtype=x.dtype,
                                                    alg="philox")
-                return x * (1.0 + (self.rate / (1.0 - self.rate)) ** 0.5 * noise)
+                return x * (1.0 + self.spread * noise)
             keep = tf.random.stateless_uniform(tf.shape(x), seed, dtype=x.dtype,
-                                               alg="philox") >= self.rate
-            return tf.where(keep, x / (1.0 - self.rate), tf.zeros_like(x))
+                                               alg="philox") >= self.threshold
+            return tf.where(keep, x / self.divisor, tf.zeros_like(x))
 
     class TowerScores(keras.metrics.Metric):
         """Per-tower weighted sums of loss, correct answers and weights over an epoch.
@@ -249,26 +302,46 @@ def _classes() -> tuple[type, type, type]:
             super().__init__(**kwargs)
             self.cfg, self.k, self.logits = cfg, len(seeds), from_logits(cfg)
             self._table = [table]  # a list: Keras must not track the shared rows as a weight
-            kernel_reg = regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
             self.stack: list[Any] = []
             for spec in layer_plan(cfg, num_classes):
                 if spec.kind == "dropout":
                     self.stack.append(TowerDropout(cfg.dropout, cfg.dropout_rate,
-                                                   seeds[0] * DROPOUT_SEED + spec.index,
+                                                   dropout_seed(seeds, spec.index),
                                                    name=spec.name))
                     continue
                 activity = ((cfg.activity_regularizer, cfg.activity_rate)
                             if spec.activity and cfg.activity_regularizer != "none" else None)
                 activation = None if spec.name == "output" and self.logits else spec.activation
                 self.stack.append(TowerDense(
-                    spec.units, [s * KERNEL_SEED + spec.index for s in seeds], activation,
-                    kernel_reg, activity, name=spec.name))
+                    spec.units, kernel_seeds(seeds, spec.index), activation,
+                    (cfg.kernel_regularizer, cfg.kernel_rate), activity, name=spec.name))
+            for layer, spec in zip(self.stack, layer_plan(cfg, num_classes), strict=True):
+                layer.index = spec.index  # its seed offset, for `restart`
             self.total_loss = keras.metrics.Mean(name="loss")
             self.scores = TowerScores(self.k, name="towers")
 
         @property
         def metrics(self) -> list[Any]:
             return [self.total_loss, self.scores]
+
+        def restart(self, cfg: ModelConfig, seeds: list[int]) -> None:
+            """Start a new fit of `cfg` (same `shape_key`) from fresh weights and optimizer
+            state: the weights `seeds` give, the config's rates, the optimizer's variables
+            as they were after `build_towers` and the config's learning rate. The traced
+            (and compiled) passes read all of these from variables, so they are reused."""
+            self.cfg = cfg
+            for layer in self.stack:
+                if isinstance(layer, TowerDense):
+                    layer.restart(kernel_seeds(seeds, layer.index), cfg.kernel_rate,
+                                  cfg.activity_rate)
+                else:
+                    layer.restart(cfg.dropout_rate, dropout_seed(seeds, layer.index))
+            for variable, value in zip(self.optimizer.variables, self._fresh_optimizer,
+                                       strict=True):
+                variable.assign(value)
+            if cfg.learning_rate is not None:
+                self.optimizer.learning_rate.assign(cfg.learning_rate)
+            self.reset_metrics()
 
         def forward(self, x: Any, training: bool = False, weight: Any = None) -> Any:
             """(batch, features) or (k, batch, features) rows -> (k, batch, classes)."""
@@ -315,6 +388,25 @@ def _classes() -> tuple[type, type, type]:
     return TowerDense, TowerScores, Towers
 
 
+def kernel_seeds(seeds: list[int], index: int) -> list[int]:
+    """The kernel seed of each tower's layer `index` (a `LayerSpec.index`)."""
+    return [s * KERNEL_SEED + index for s in seeds]
+
+
+def dropout_seed(seeds: list[int], index: int) -> int:
+    """The seed of the dropout layer after hidden layer `index` (one draw for all towers)."""
+    return seeds[0] * DROPOUT_SEED + index
+
+
+def shape_key(cfg: ModelConfig, k: int, num_classes: int) -> tuple[Any, ...]:
+    """What fixes a set of towers' traced passes: configs with equal keys differ only in
+    values `Towers.restart` sets (seeds, rates, learning rate, epochs, schedule, patience)."""
+    return (cfg.hidden, cfg.activation, cfg.output_activation, loss_kind(cfg), from_logits(cfg),
+            cfg.optimizer, cfg.learning_rate is None, cfg.kernel_regularizer,
+            cfg.activity_regularizer, cfg.activity_layers, cfg.dropout, cfg.dropout_position,
+            cfg.batch_size, k, num_classes)
+
+
 def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int) -> Any:
     """k = len(seeds) towers of `cfg`, tower j initialised from `seeds[j]`, ready to train.
 
@@ -337,6 +429,7 @@ def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: in
     towers.forward(np.zeros((1, int(table.shape[1])), np.float32))  # builds every layer
     towers.compile(optimizer=make_optimizer(cfg))  # trained by loop.py, not by fit
     towers.optimizer.build(towers.trainable_variables)
+    towers._fresh_optimizer = [variable.numpy() for variable in towers.optimizer.variables]
     return towers
 
 

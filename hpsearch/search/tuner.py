@@ -357,13 +357,26 @@ def make_tuner_class() -> type:
             pruner = replace(MedianPruner.for_budget(budget),
                              min_trials=self.settings.prune_min_trials)
             cache: dict[str, list[float]] = {}
+            seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
 
             def go_on(epoch: int, folds: list[dict[str, float]]) -> bool:
                 running = float(sum(f["val_accuracy"] for f in folds) / len(folds))
-                for peer in self.project.records():
-                    if (peer.trial_id not in cache and peer.status == "ok"
-                            and peer.epochs_budget == budget and peer.trial_id != record.trial_id):
-                        cache[peer.trial_id] = mean_curve([f["history"] for f in peer.folds])
+                # Peers finish while this trial runs (other workers too): read each peer's
+                # record again only when it has changed, not every record every epoch.
+                for path in self.project.trials_dir.glob("trial_*.json"):
+                    peer_id = path.stem.removeprefix("trial_")
+                    if peer_id in cache or peer_id == record.trial_id:
+                        continue
+                    try:
+                        stamp = path.stat().st_mtime_ns
+                    except OSError:
+                        continue
+                    if seen.get(peer_id) == stamp:
+                        continue
+                    seen[peer_id] = stamp
+                    peer = self.project.read_record(peer_id)
+                    if peer is not None and peer.status == "ok" and peer.epochs_budget == budget:
+                        cache[peer_id] = mean_curve([f["history"] for f in peer.folds])
                 decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
                 if decision.prune:
                     record.reason = decision.reason

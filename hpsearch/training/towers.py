@@ -426,7 +426,11 @@ def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: in
 
     quiet_tensorflow()
     towers = _classes()[2](cfg, table, seeds, num_classes, name="hpsearch_towers")
-    towers.forward(np.zeros((1, int(table.shape[1])), np.float32))  # builds every layer
+    width = int(table.shape[1])
+    for layer in towers.stack:  # built by shape, without an eager forward pass
+        layer.build((len(seeds), 1, width))
+        width = getattr(layer, "units", width)
+    towers.built = True
     towers.compile(optimizer=make_optimizer(cfg))  # trained by loop.py, not by fit
     towers.optimizer.build(towers.trainable_variables)
     towers._fresh_optimizer = [variable.numpy() for variable in towers.optimizer.variables]

@@ -233,7 +233,9 @@ class _Passes:
 
 
 REUSED_SHAPES = 4  # sets of towers (with their passes) kept for a later fit of their shapes
+THAW_AFTER = 4  # dropped sets of towers that trigger one full collection (`fresh_session`)
 _REUSABLE: OrderedDict[tuple[Any, ...], tuple[Any, _Passes]] = OrderedDict()
+_dropped = [0]  # sets of towers dropped since the last full collection
 
 
 def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
@@ -246,12 +248,14 @@ def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_class
     A Bayesian search comes back to its best shapes with other rates, and a study's
     variants often differ only in a rate, so this is common; and TensorFlow never frees a
     compiled XLA program, so each reuse also keeps the process from growing. The towers of
-    a finished fit are valid until the next fit of their shapes.
+    a finished fit are valid until the next fit of their shapes. Dropped towers survive
+    `fresh_session`'s frozen heap until `THAW_AFTER` of them have been dropped.
     """
     from hpsearch.training.towers import build_towers, shape_key
 
     for key in [key for key, (towers, _) in _REUSABLE.items() if towers._table[0] is not table]:
         del _REUSABLE[key]  # fitted on other rows
+        _dropped[0] += 1
     key = (shape_key(cfg, len(seeds), num_classes), xla)
     if key in _REUSABLE:
         _REUSABLE.move_to_end(key)
@@ -263,6 +267,7 @@ def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_class
     _REUSABLE[key] = (towers, passes)
     while len(_REUSABLE) > REUSED_SHAPES:
         _REUSABLE.popitem(last=False)
+        _dropped[0] += 1
     return towers, passes
 
 
@@ -306,7 +311,9 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
     from hpsearch.training.towers import set_tower_weights, tower_weights
 
     k = len(seeds)
-    fresh_session()
+    thaw = _dropped[0] >= THAW_AFTER  # dropped towers are frozen cycles: collect them now
+    fresh_session(thaw)
+    _dropped[0] = 0 if thaw else _dropped[0]
     if xla is None:
         xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
     towers, passes = _towers_and_passes(cfg, shared_rows(rows), seeds, num_classes, xla)

@@ -45,20 +45,27 @@ def quiet_tensorflow() -> None:
     tf.get_logger().setLevel("ERROR")
 
 
-def fresh_session() -> None:
+def fresh_session(thaw: bool = False) -> None:
     """Free the previous fit's graph and weights before the next model is built.
 
-    One full garbage collection, then the survivors are frozen (`gc.freeze`): with TensorFlow
-    and Keras loaded the heap holds ~400,000 long-lived objects, so every full collection,
-    ours or one Python starts itself while a fit is being traced, took ~0.3 s just to walk
+    One garbage collection, then the survivors are frozen (`gc.freeze`): with TensorFlow and
+    Keras loaded the heap holds ~400,000 long-lived objects, so every full collection, ours
+    or one Python starts itself while a fit is being traced, took ~0.2-0.3 s just to walk
     them again. Frozen objects are still freed by reference counting; only cycles among what
-    was alive here escape the cycle collector, and what is alive between fits is the
-    process's long-lived state (modules, data, the tuner).
+    was alive here escape the cycle collector. Most of what is alive between fits is the
+    process's long-lived state (modules, data, the tuner), but the loop also keeps the last
+    few fits' towers for reuse: once it has dropped some of those (frozen cycles, ~13 MiB
+    each), it asks for `thaw`, one full collection of everything.
+
+    Args:
+        thaw: unfreeze first, so the collection also frees frozen objects now unreachable.
     """
     import keras
 
     keras.backend.clear_session(free_memory=False)  # we collect once, below
     forget_custom_gradients()
+    if thaw:
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
 

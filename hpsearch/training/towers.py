@@ -498,24 +498,33 @@ def to_sequential(cfg: ModelConfig, towers: Any, j: int, input_shape: tuple[int,
     return model
 
 
+def _outputs(towers: Any, x: np.ndarray, batch_size: int) -> Any:
+    """(first row, (batch, k, classes) raw outputs) per batch of rows given directly (the
+    test set), by one traced forward pass: what `predict_rows` and `score_rows` both read."""
+    import tensorflow as tf
+    from keras import ops
+
+    flat = x.reshape(len(x), -1).astype(np.float32, copy=False)
+    forward = tf.function(lambda rows: ops.transpose(towers.forward(rows), (1, 0, 2)),
+                          reduce_retracing=True)
+    for lo in range(0, len(flat), batch_size):
+        yield lo, forward(tf.constant(flat[lo:lo + batch_size]))
+
+
 def predict_rows(towers: Any, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """(n, k, classes) outputs of every tower on rows `x` given directly (the test set).
 
     What the towers mean: probabilities for softmax/sigmoid outputs (the output activation
     is applied when the towers emit logits), raw values for a linear output.
     """
-    import tensorflow as tf
     from keras import ops
 
-    cfg = towers.cfg
-    flat = x.reshape(len(x), -1).astype(np.float32, copy=False)
-    forward = tf.function(lambda rows: towers.forward(rows, training=False), reduce_retracing=True)
     chunks = []
-    for lo in range(0, len(flat), batch_size):
-        out = forward(tf.constant(flat[lo:lo + batch_size]))
+    for _, out in _outputs(towers, x, batch_size):
         if towers.logits:
-            out = ops.softmax(out) if cfg.output_activation == "softmax" else ops.sigmoid(out)
-        chunks.append(np.transpose(ops.convert_to_numpy(out), (1, 0, 2)))
+            out = ops.softmax(out) if towers.cfg.output_activation == "softmax" else \
+                ops.sigmoid(out)
+        chunks.append(ops.convert_to_numpy(out))
     return np.concatenate(chunks) if chunks else np.zeros((0, towers.k, 0), np.float32)
 
 
@@ -527,23 +536,13 @@ def score_rows(towers: Any, x: np.ndarray, y: np.ndarray,
         Two (k,) arrays: mean loss (without penalties, like Keras' reported test loss of an
         unregularized model) and argmax accuracy.
     """
-    import tensorflow as tf
     from keras import ops
 
-    flat = x.reshape(len(x), -1).astype(np.float32, copy=False)
     labels = np.repeat(np.asarray(y, np.int32)[:, None], towers.k, axis=1)
-
-    @tf.function(reduce_retracing=True)
-    def score(rows: Any, lab: Any) -> tuple[Any, Any]:
-        out = ops.transpose(towers.forward(rows), (1, 0, 2))
-        hits = ops.equal(ops.cast(ops.argmax(out, axis=-1), "int32"), lab)
-        return example_losses(towers.cfg, lab, out), hits
-
     loss_sum, correct = np.zeros(towers.k), np.zeros(towers.k)
-    for lo in range(0, len(flat), batch_size):
-        losses, hits = score(tf.constant(flat[lo:lo + batch_size]),
-                             tf.constant(labels[lo:lo + batch_size]))
-        loss_sum += ops.convert_to_numpy(losses).sum(axis=0)
-        correct += ops.convert_to_numpy(hits).sum(axis=0)
-    n = max(len(flat), 1)
+    for lo, out in _outputs(towers, x, batch_size):
+        lab = labels[lo:lo + batch_size]
+        loss_sum += ops.convert_to_numpy(example_losses(towers.cfg, lab, out)).sum(axis=0)
+        correct += (ops.convert_to_numpy(ops.argmax(out, axis=-1)) == lab).sum(axis=0)
+    n = max(len(x), 1)
     return loss_sum / n, correct / n

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench_common import add_data_arguments, data_flags, timed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ("model1", "model2", "model3")
@@ -57,16 +56,9 @@ def plain_side(args: argparse.Namespace) -> dict:
     return {name: [float(np.mean(v)), float(np.std(v, ddof=1))] for name, v in scores.items()}
 
 
-def run(command: list[str]) -> tuple[float, str]:
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start, done.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", default=os.environ.get("HPSEARCH_DATA_DIR"))
+    add_data_arguments(parser)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=0, help="0: the presets' own (10)")
     parser.add_argument("--side", choices=("both", "plain"), default="both")
@@ -74,8 +66,7 @@ def main() -> None:
     if args.side == "plain":
         print(json.dumps(plain_side(args)))
         return
-    common = ["--dataset", args.dataset] + (["--data-dir", args.data_dir] if args.data_dir
-                                            else [])
+    common = data_flags(args)
     plain_cmd = [sys.executable, __file__, "--side", "plain", "--folds", str(args.folds),
                  "--epochs", str(args.epochs), *common]
     ours_cmd = [sys.executable, "-m", "hpsearch", "cv", *[a for p in PRESETS
@@ -83,9 +74,9 @@ def main() -> None:
                 "--folds", str(args.folds), "--json", "-q", *common]
     if args.epochs:
         ours_cmd += ["--set", f"epochs={args.epochs}"]
-    plain_s, plain_out = run(plain_cmd)
+    plain_s, plain_out = timed_run(plain_cmd)
     print(f"plain Keras + StratifiedKFold: {plain_s:.1f} s", flush=True)
-    ours_s, ours_out = run(ours_cmd)
+    ours_s, ours_out = timed_run(ours_cmd)
     print(f"hpsearch cv: {ours_s:.1f} s", flush=True)
     plain = json.loads(plain_out.strip().splitlines()[-1])
     ours = json.loads(ours_out)

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import add_data_arguments, data_flags
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
@@ -138,8 +139,7 @@ def one_side(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", default=os.environ.get("HPSEARCH_DATA_DIR"))
+    add_data_arguments(parser)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--side", choices=("numpy", "keras", "hpsearch"), default=None,
@@ -149,8 +149,7 @@ def main() -> None:
     if args.side:
         one_side(args)
         return
-    common = ["--dataset", args.dataset, "--epochs", str(args.epochs)] + (
-        ["--data-dir", args.data_dir] if args.data_dir else [])
+    common = ["--epochs", str(args.epochs), *data_flags(args)]
     runs: dict[str, list[tuple[list[float], float]]] = {n: [] for n in SIDES}
     for repeat in range(args.repeats):  # interleaved: drifts in machine speed hit all sides
         for name in SIDES:  # each side in its own process: no thread pools shared

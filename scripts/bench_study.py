@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_common import add_data_arguments, data_flags, timed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCHES = (32, 128, 512)
@@ -54,8 +53,7 @@ def plain_side(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", default=os.environ.get("HPSEARCH_DATA_DIR"))
+    add_data_arguments(parser)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--side", choices=("both", "plain"), default="both")
@@ -63,21 +61,14 @@ def main() -> None:
     if args.side == "plain":
         print(json.dumps(plain_side(args)))
         return
-    common = ["--dataset", args.dataset] + (["--data-dir", args.data_dir] if args.data_dir
-                                            else [])
-    start = time.perf_counter()
-    plain_out = subprocess.run([sys.executable, __file__, "--side", "plain", "--repeats",
-                                str(args.repeats), "--epochs", str(args.epochs), *common],
-                               capture_output=True, text=True, check=True).stdout
-    plain_s = time.perf_counter() - start
+    common = data_flags(args)
+    plain_s, plain_out = timed_run([sys.executable, __file__, "--side", "plain", "--repeats",
+                                    str(args.repeats), "--epochs", str(args.epochs), *common])
     print(f"plain Keras loop: {plain_s:.1f} s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "hpsearch", "study", "batch-size", "--repeats",
-                        str(args.repeats), "--epochs", str(args.epochs), "--out",
-                        str(Path(tmp) / "s"), "-q", *common], check=True,
-                       capture_output=True, text=True)
-        ours_s = time.perf_counter() - start
+        ours_s, _ = timed_run([sys.executable, "-m", "hpsearch", "study", "batch-size",
+                               "--repeats", str(args.repeats), "--epochs", str(args.epochs),
+                               "--out", str(Path(tmp) / "s"), "-q", *common])
         summary_csv = (Path(tmp) / "s" / "summary.csv").read_text()
     print(f"hpsearch study batch-size: {ours_s:.1f} s", flush=True)
     print(json.dumps({"repeats": args.repeats, "epochs": args.epochs,

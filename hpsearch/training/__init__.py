@@ -2,7 +2,8 @@
 
 - `towers`: the one builder, k >= 1 towers of one config, and the plain `Sequential` a kept
   model becomes;
-- `loop`: the one training loop (XLA-compiled passes, schedule, early stopping, divergence);
+- `loop`: the one training loop (passes compiled by XLA when that pays, reused across fits of
+  the same shapes; schedule, early stopping, divergence);
 - `evaluate`: protocols, folds and repeats, `Result`;
 - `rows`: the shared copy of the training rows; `session`: hygiene between fits.
 

@@ -281,6 +281,9 @@ def test_xla_is_decided_from_the_planned_steps_only(monkeypatch):
     assert loop.use_xla(narrow, 10)
     monkeypatch.setattr(loop, "XLA_MODE", "0")
     assert not loop.use_xla(wide, 10 ** 6, towers=10)
+    monkeypatch.setattr(loop, "XLA_MODE", "maybe")
+    with pytest.raises(ConfigError, match="HPSEARCH_XLA='maybe' is not a setting"):
+        loop.use_xla(wide, 10)
 
 
 def test_a_short_fit_is_traced_and_a_long_one_compiled(small_data):

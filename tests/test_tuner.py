@@ -240,3 +240,18 @@ def test_the_dashboard_shows_the_curves_of_a_running_trial(tmp_path, monkeypatch
     assert {c["trial_id"] for c in last} == {"0"} and {c["status"] for c in last} == {"running"}
     assert sorted(c["fold"] for c in last) == [0, 1]
     assert all(len(c["history"]["val_accuracy"]) == 2 for c in last)
+
+
+def test_a_setting_every_trial_would_trip_on_stops_the_search_in_one_line(tmp_path, cli,
+                                                                          monkeypatch) -> None:
+    """Not one failed trial after another, and no record left "running"."""
+    from hpsearch.training import loop
+
+    monkeypatch.setattr(loop, "XLA_MODE", "maybe")  # as HPSEARCH_XLA=maybe sets it
+    project = tmp_path / "p"
+    code, _, err = cli("tune", "-o", str(project), "--tuner", "random", "--max-trials", "3",
+                       *FAST)
+    assert code == 2 and "HPSEARCH_XLA='maybe' is not a setting" in err
+    assert err.count("\n") == 1
+    rows = _rows(project)
+    assert len(rows) == 1 and rows[0]["status"] == "failed"

@@ -270,6 +270,8 @@ def make_tuner_class() -> type:
 
             from hpsearch.training.evaluate import Protocol, evaluate_seeds
 
+            StopSearch = stop_search_error()
+
             values = dict(trial.hyperparameters.values)
             params = {k: v for k, v in values.items() if not k.startswith("tuner/")}
             old = self.project.read_record(trial.trial_id)
@@ -294,11 +296,18 @@ def make_tuner_class() -> type:
             start = time.perf_counter()
             parent = values.get("tuner/trial_id") if self.settings.tuner == "hyperband" else None
             hyperband = self.settings.tuner == "hyperband"
-            results, outcome = evaluate_seeds(
-                cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
-                on_epoch=self._live(record, initial, start),
-                gate=self._gate(record, budget, initial),
-                keep_model=hyperband, initial_weights=self._parent_weights(parent))
+            try:
+                results, outcome = evaluate_seeds(
+                    cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
+                    on_epoch=self._live(record, initial, start),
+                    gate=self._gate(record, budget, initial),
+                    keep_model=hyperband, initial_weights=self._parent_weights(parent))
+            except HpsearchError as exc:  # the record must not stay "running"
+                record.folds, record.wall_time = [], time.perf_counter() - start
+                self._finish(record, "failed", str(exc))
+                if isinstance(exc, TrialFailed):  # this trial's own problem
+                    raise FailedTrialError(str(exc)) from exc
+                raise StopSearch(str(exc)) from exc  # a setting every trial would trip on
             result = results[0]
             if isinstance(result, TrialFailed):
                 record.folds = []  # a failed trial has no scores (its live curves go)
@@ -463,6 +472,15 @@ def remaining_trials(tuner: Any) -> int:
     return max(0, tuner.settings.max_trials - done)
 
 
+def stop_search_error() -> type:
+    """Keras Tuner's `FatalError`, which its search loop lets through (every other error only
+    fails the trial): raised for an error no other trial would escape (a bad setting), and
+    turned back into its hpsearch error by `run_search`."""
+    from keras_tuner.errors import FatalError
+
+    return FatalError
+
+
 class TimeBudgetSpent(Exception):
     """Raised before a trial that would overrun the time budget; `run_search` catches it."""
 
@@ -490,6 +508,10 @@ def run_search(tuner: Any, data: Dataset, deadline: float | None = None) -> bool
         tuner.search(data, verbose=0)
     except TimeBudgetSpent:
         return True
+    except stop_search_error() as exc:
+        if isinstance(exc.__cause__, HpsearchError):
+            raise exc.__cause__ from None
+        raise
     except RuntimeError as exc:
         if "consecutive failures" not in str(exc):
             raise

@@ -114,6 +114,11 @@ def use_xla(cfg: ModelConfig, train_rows: int, towers: int = 1, inputs: int = 78
     """
     if XLA_MODE in ("0", "1"):
         return XLA_MODE == "1"
+    if XLA_MODE != "auto":
+        from hpsearch.errors import ConfigError
+
+        raise ConfigError(f"HPSEARCH_XLA={XLA_MODE!r} is not a setting; use auto (the "
+                          "default: compile the fits it pays for), 1 (always) or 0 (never)")
     steps = cfg.epochs * -(-train_rows // cfg.batch_size)
     per_step = STEP_SAVING_S + WEIGHT_SAVING_S * towers * cfg.weight_count(inputs, classes)
     return steps * per_step >= COMPILE_SECONDS

@@ -217,6 +217,10 @@ class Project:
     def record_path(self, trial_id: str) -> Path:
         return self.trials_dir / f"trial_{trial_id}.json"
 
+    def record_paths(self) -> dict[str, Path]:
+        """Trial id -> its record file, for every record file there is now."""
+        return {p.stem.removeprefix("trial_"): p for p in self.trials_dir.glob("trial_*.json")}
+
     def write_record(self, record: TrialRecord) -> None:
         atomic_write_json(self.record_path(record.trial_id), asdict(record))
 
@@ -248,7 +252,7 @@ class Project:
         # a table without trials/ is a copied-out table, not a project missing its records
         by_id = {str(r.get("trial_id")): r for r in rows} if self.trials_dir.is_dir() else {}
         records, damaged = [], []
-        paths = {p.stem.removeprefix("trial_"): p for p in self.trials_dir.glob("trial_*.json")}
+        paths = self.record_paths()
         for trial_id in sorted(set(paths) | set(by_id), key=trial_order):
             path = paths.get(trial_id, self.record_path(trial_id))
             record, problem = self._load_record(path, trial_id)

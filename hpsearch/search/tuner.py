@@ -266,11 +266,9 @@ def make_tuner_class() -> type:
 
         # -------------------------------------------------------- the one real override
         def run_trial(self, trial: Any, data: Dataset, **_: Any) -> dict[str, float]:
-            from keras_tuner.errors import FailedTrialError
+            from keras_tuner.errors import FailedTrialError, FatalError
 
             from hpsearch.training.evaluate import Protocol, evaluate_seeds
-
-            StopSearch = stop_search_error()
 
             values = dict(trial.hyperparameters.values)
             params = {k: v for k, v in values.items() if not k.startswith("tuner/")}
@@ -307,7 +305,9 @@ def make_tuner_class() -> type:
                 self._finish(record, "failed", str(exc))
                 if isinstance(exc, TrialFailed):  # this trial's own problem
                     raise FailedTrialError(str(exc)) from exc
-                raise StopSearch(str(exc)) from exc  # a setting every trial would trip on
+                # A setting every trial would trip on: Keras Tuner's search lets only its
+                # FatalError through (others just fail the trial); run_search unwraps it.
+                raise FatalError(str(exc)) from exc
             result = results[0]
             if isinstance(result, TrialFailed):
                 record.folds = []  # a failed trial has no scores (its live curves go)
@@ -372,8 +372,7 @@ def make_tuner_class() -> type:
                 running = float(sum(f["val_accuracy"] for f in folds) / len(folds))
                 # Peers finish while this trial runs (other workers too): read each peer's
                 # record again only when it has changed, not every record every epoch.
-                for path in self.project.trials_dir.glob("trial_*.json"):
-                    peer_id = path.stem.removeprefix("trial_")
+                for peer_id, path in self.project.record_paths().items():
                     if peer_id in cache or peer_id == record.trial_id:
                         continue
                     try:
@@ -472,15 +471,6 @@ def remaining_trials(tuner: Any) -> int:
     return max(0, tuner.settings.max_trials - done)
 
 
-def stop_search_error() -> type:
-    """Keras Tuner's `FatalError`, which its search loop lets through (every other error only
-    fails the trial): raised for an error no other trial would escape (a bad setting), and
-    turned back into its hpsearch error by `run_search`."""
-    from keras_tuner.errors import FatalError
-
-    return FatalError
-
-
 class TimeBudgetSpent(Exception):
     """Raised before a trial that would overrun the time budget; `run_search` catches it."""
 
@@ -503,12 +493,14 @@ def run_search(tuner: Any, data: Dataset, deadline: float | None = None) -> bool
     Returns:
         True when the search stopped on time (trials were left), False when it finished.
     """
+    from keras_tuner.errors import FatalError
+
     tuner.deadline = deadline
     try:
         tuner.search(data, verbose=0)
     except TimeBudgetSpent:
         return True
-    except stop_search_error() as exc:
+    except FatalError as exc:  # run_trial's wrapper of an error no trial escapes
         if isinstance(exc.__cause__, HpsearchError):
             raise exc.__cause__ from None
         raise

@@ -243,6 +243,15 @@ _REUSABLE: OrderedDict[tuple[Any, ...], tuple[Any, _Passes]] = OrderedDict()
 _dropped = [0]  # sets of towers dropped since the last full collection
 
 
+def _thaw_due() -> bool:
+    """True, once, when `THAW_AFTER` sets of towers have been dropped since the last thaw:
+    they are frozen cycles that only a full collection frees (`fresh_session`)."""
+    if _dropped[0] < THAW_AFTER:
+        return False
+    _dropped[0] = 0
+    return True
+
+
 def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
                        xla: bool) -> tuple[Any, _Passes]:
     """Towers ready for a fresh fit of `cfg`, with their traced passes.
@@ -316,9 +325,7 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
     from hpsearch.training.towers import set_tower_weights, tower_weights
 
     k = len(seeds)
-    thaw = _dropped[0] >= THAW_AFTER  # dropped towers are frozen cycles: collect them now
-    fresh_session(thaw)
-    _dropped[0] = 0 if thaw else _dropped[0]
+    fresh_session(thaw=_thaw_due())
     if xla is None:
         xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
     towers, passes = _towers_and_passes(cfg, shared_rows(rows), seeds, num_classes, xla)

@@ -175,6 +175,8 @@ def _classes() -> tuple[type, type, type]:
             self.units, self.seeds = units, seeds
             self.activation = keras.activations.get(activation)
             self.kernel_penalty, self.activity = kernel_penalty, activity
+            self.kernel_rate: Any = None  # variables, made by `build` where a penalty is
+            self.activity_rate: Any = None
 
         def build(self, input_shape: Any) -> None:
             k, fan_in = len(self.seeds), int(input_shape[-1])
@@ -198,9 +200,9 @@ def _classes() -> tuple[type, type, type]:
             self.kernel.assign(ops.stack([initializers.GlorotUniform(seed=s)(
                 (fan_in, self.units)) for s in seeds]))
             self.bias.assign(ops.zeros_like(self.bias))
-            if hasattr(self, "kernel_rate"):
+            if self.kernel_rate is not None:
                 self.kernel_rate.assign(kernel_rate)
-            if hasattr(self, "activity_rate"):
+            if self.activity_rate is not None:
                 self.activity_rate.assign(activity_rate)
 
         def call(self, x: Any, weight: Any = None) -> Any:
@@ -305,18 +307,19 @@ def _classes() -> tuple[type, type, type]:
             self.stack: list[Any] = []
             for spec in layer_plan(cfg, num_classes):
                 if spec.kind == "dropout":
-                    self.stack.append(TowerDropout(cfg.dropout, cfg.dropout_rate,
-                                                   dropout_seed(seeds, spec.index),
-                                                   name=spec.name))
-                    continue
-                activity = ((cfg.activity_regularizer, cfg.activity_rate)
-                            if spec.activity and cfg.activity_regularizer != "none" else None)
-                activation = None if spec.name == "output" and self.logits else spec.activation
-                self.stack.append(TowerDense(
-                    spec.units, kernel_seeds(seeds, spec.index), activation,
-                    (cfg.kernel_regularizer, cfg.kernel_rate), activity, name=spec.name))
-            for layer, spec in zip(self.stack, layer_plan(cfg, num_classes), strict=True):
+                    layer = TowerDropout(cfg.dropout, cfg.dropout_rate,
+                                         dropout_seed(seeds, spec.index), name=spec.name)
+                else:
+                    activity = ((cfg.activity_regularizer, cfg.activity_rate)
+                                if spec.activity and cfg.activity_regularizer != "none"
+                                else None)
+                    activation = None if spec.name == "output" and self.logits \
+                        else spec.activation
+                    layer = TowerDense(spec.units, kernel_seeds(seeds, spec.index), activation,
+                                       (cfg.kernel_regularizer, cfg.kernel_rate), activity,
+                                       name=spec.name)
                 layer.index = spec.index  # its seed offset, for `restart`
+                self.stack.append(layer)
             self.total_loss = keras.metrics.Mean(name="loss")
             self.scores = TowerScores(self.k, name="towers")
 

@@ -1,0 +1,75 @@
+"""Benchmark: `loop.use_xla`'s choice vs always compiling vs never, on configs of the space.
+
+Each config is drawn the way the random search draws it (the default space, seeded), then
+fitted as a trial fits it (k folds as towers, its epochs) twice back to back: compiled and
+traced, in alternating order, in one process. Prints each fit's wall time, which path the rule
+picks, and the totals: all compiled, all traced, the rule, and the faster path of each config.
+
+    python scripts/bench_xla_choice.py                 # shipped sample, 15 configs, 2 folds
+    python scripts/bench_xla_choice.py --data-dir DIR --dataset fashion-mnist --configs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench_common import add_data_arguments
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_arguments(parser)
+    parser.set_defaults(dataset="fashion-mnist-sample")
+    parser.add_argument("--configs", type=int, default=15)
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    import numpy as np
+
+    from hpsearch.data import load_dataset
+    from hpsearch.search.budget import sample_values
+    from hpsearch.search.space import build_space
+    from hpsearch.training.evaluate import Protocol, split_indices
+    from hpsearch.training.loop import fit_towers, use_xla
+
+    data = load_dataset(args.dataset, args.data_dir)
+    rows = data.x_train.reshape(len(data.x_train), -1)
+    splits = split_indices(Protocol.kfold(args.folds), data.y_train, args.seed)
+    train, val = [s[0] for s in splits], [s[1] for s in splits]
+    space = build_space(fixes=["patience=0"])
+    configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
+    seeds = list(range(args.folds))
+    fit_towers(configs[0].replace(epochs=1), rows, data.y_train, train, val, seeds,
+               data.num_classes, xla=False)  # warm-up: TensorFlow's one-time start-up
+    rows_out = []
+    for i, cfg in enumerate(configs):
+        times = {}
+        for xla in ((True, False) if i % 2 == 0 else (False, True)):  # alternate the order
+            start = time.perf_counter()
+            fit_towers(cfg, rows, data.y_train, train, val, seeds, data.num_classes, xla=xla)
+            times[xla] = time.perf_counter() - start
+        rule = use_xla(cfg, max(len(t) for t in train), args.folds, rows.shape[1],
+                       data.num_classes)
+        rows_out.append({"config": cfg.describe(), "compiled_s": round(times[True], 2),
+                         "traced_s": round(times[False], 2), "rule_compiles": rule})
+        print(f"{cfg.describe()}: compiled {times[True]:.2f} s, traced {times[False]:.2f} s, "
+              f"rule: {'compiled' if rule else 'traced'}", flush=True)
+    compiled = np.array([r["compiled_s"] for r in rows_out])
+    traced = np.array([r["traced_s"] for r in rows_out])
+    rule = np.where([r["rule_compiles"] for r in rows_out], compiled, traced)
+    print(json.dumps({"dataset": data.name, "folds": args.folds, "configs": len(rows_out),
+                      "all_compiled_s": round(float(compiled.sum()), 1),
+                      "all_traced_s": round(float(traced.sum()), 1),
+                      "rule_s": round(float(rule.sum()), 1),
+                      "fastest_each_s": round(float(np.minimum(compiled, traced).sum()), 1),
+                      "fits": rows_out}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

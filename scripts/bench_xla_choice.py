@@ -6,6 +6,7 @@ traced, in alternating order, in one process. Prints each fit's wall time, which
 picks, and the totals: all compiled, all traced, the rule, and the faster path of each config.
 
     python scripts/bench_xla_choice.py                 # shipped sample, 15 configs, 2 folds
+    python scripts/bench_xla_choice.py --project tune-project   # the configs a search tried
     python scripts/bench_xla_choice.py --data-dir DIR --dataset fashion-mnist --configs 6
 """
 
@@ -27,6 +28,10 @@ def main() -> None:
     parser.add_argument("--configs", type=int, default=15)
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--project", type=Path, default=None,
+                        help="take the configs of this tune project's trials (the first "
+                             "--configs of them, every --every-th) instead of drawing them")
+    parser.add_argument("--every", type=int, default=1)
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
@@ -42,8 +47,15 @@ def main() -> None:
     rows = data.x_train.reshape(len(data.x_train), -1)
     splits = split_indices(Protocol.kfold(args.folds), data.y_train, args.seed)
     train, val = [s[0] for s in splits], [s[1] for s in splits]
-    space = build_space(fixes=["patience=0"])
-    configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
+    if args.project is not None:
+        from hpsearch.config import ModelConfig
+        from hpsearch.search.project import Project
+
+        configs = [ModelConfig.from_dict(r.config) for r in Project(args.project).records()
+                   if r.config][::args.every][:args.configs]
+    else:
+        space = build_space(fixes=["patience=0"])
+        configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
     seeds = list(range(args.folds))
     fit_towers(configs[0].replace(epochs=1), rows, data.y_train, train, val, seeds,
                data.num_classes, xla=False)  # warm-up: TensorFlow's one-time start-up

@@ -29,3 +29,44 @@ def timed_run(command: list[str], env: dict[str, str] | None = None) -> tuple[fl
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - start, done.stdout
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a loop benchmark takes its configs: drawn from the default space, or a project's."""
+    parser.set_defaults(dataset="fashion-mnist-sample")
+    parser.add_argument("--configs", type=int, default=15)
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--project", default=None,
+                        help="take the configs of this tune project's trials (the first "
+                             "--configs of them, every --every-th) instead of drawing them")
+    parser.add_argument("--every", type=int, default=1)
+
+
+def trial_fits(args: argparse.Namespace):
+    """(data, rows, train sets, validation sets, configs): the fits a search's trials make,
+    k folds as towers, with configs drawn the way the random search draws them (the default
+    space, seeded) or read from `--project`."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    from hpsearch.data import load_dataset
+    from hpsearch.search.budget import sample_values
+    from hpsearch.search.space import build_space
+    from hpsearch.training.evaluate import Protocol, split_indices
+
+    data = load_dataset(args.dataset, args.data_dir)
+    rows = data.x_train.reshape(len(data.x_train), -1)
+    splits = split_indices(Protocol.kfold(args.folds), data.y_train, args.seed)
+    train, val = [s[0] for s in splits], [s[1] for s in splits]
+    if args.project is not None:
+        from hpsearch.config import ModelConfig
+        from hpsearch.search.project import Project
+
+        configs = [ModelConfig.from_dict(r.config) for r in Project(Path(args.project)).records()
+                   if r.config][::args.every][:args.configs]
+    else:
+        space = build_space(fixes=["patience=0"])
+        configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
+    return data, rows, train, val, configs

@@ -14,48 +14,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
-from bench_common import add_data_arguments
+from bench_common import add_config_arguments, add_data_arguments, trial_fits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_arguments(parser)
-    parser.set_defaults(dataset="fashion-mnist-sample")
-    parser.add_argument("--configs", type=int, default=15)
-    parser.add_argument("--folds", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--project", type=Path, default=None,
-                        help="take the configs of this tune project's trials (the first "
-                             "--configs of them, every --every-th) instead of drawing them")
-    parser.add_argument("--every", type=int, default=1)
+    add_config_arguments(parser)
     args = parser.parse_args()
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    data, rows, train, val, configs = trial_fits(args)
     import numpy as np
 
-    from hpsearch.data import load_dataset
-    from hpsearch.search.budget import sample_values
-    from hpsearch.search.space import build_space
-    from hpsearch.training.evaluate import Protocol, split_indices
     from hpsearch.training.loop import fit_towers, use_xla
 
-    data = load_dataset(args.dataset, args.data_dir)
-    rows = data.x_train.reshape(len(data.x_train), -1)
-    splits = split_indices(Protocol.kfold(args.folds), data.y_train, args.seed)
-    train, val = [s[0] for s in splits], [s[1] for s in splits]
-    if args.project is not None:
-        from hpsearch.config import ModelConfig
-        from hpsearch.search.project import Project
-
-        configs = [ModelConfig.from_dict(r.config) for r in Project(args.project).records()
-                   if r.config][::args.every][:args.configs]
-    else:
-        space = build_space(fixes=["patience=0"])
-        configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
     seeds = list(range(args.folds))
     fit_towers(configs[0].replace(epochs=1), rows, data.y_train, train, val, seeds,
                data.num_classes, xla=False)  # warm-up: TensorFlow's one-time start-up

@@ -157,7 +157,11 @@ def test_median_pruner_rules() -> None:
     decision = pruner.decide(3, 4, 0.74, peers)
     assert decision.prune and "median 0.7500 of 2 finished trials" in decision.reason
     assert not pruner.decide(3, 4, 0.1, [[0.9], [0.9]]).prune  # peers that never got there
-    assert MedianPruner.for_budget(15).warmup_epochs == 3
+    assert [MedianPruner.for_budget(e).warmup_epochs for e in (1, 2, 4, 5, 15)] == \
+        [0, 0, 0, 1, 3]
+    short = MedianPruner.for_budget(2)  # a 2-epoch trial can be stopped after its first
+    assert short.decide(1, 2, 0.1, [[0.5, 0.6]] * 3).prune
+    assert not short.decide(2, 2, 0.1, [[0.5, 0.6]] * 3).prune
     assert mean_curve([{"val_accuracy": [0.5, 0.7]}, {"val_accuracy": [0.7, 0.9, 1.0]}]) == \
         pytest.approx([0.6, 0.8])
 

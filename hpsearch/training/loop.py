@@ -26,7 +26,12 @@ from typing import Any
 import numpy as np
 
 from hpsearch.config import ModelConfig
-from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
+from hpsearch.training.session import (
+    DIVERGED_LOSS,
+    diverged,
+    fresh_session,
+    without_graph_rewrites,
+)
 
 # XLA for the training pass: "auto" (default) compiles a fit long enough to repay the
 # compilation (`use_xla`); HPSEARCH_XLA=1 always, HPSEARCH_XLA=0 never.
@@ -200,7 +205,8 @@ def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int,
     while first < steps:
         start = time.perf_counter()
         last = min(first + chunk, steps)
-        logs = run(*tensors, tf.constant(first, tf.int32), tf.constant(last, tf.int32))
+        with without_graph_rewrites():
+            logs = run(*tensors, tf.constant(first, tf.int32), tf.constant(last, tf.int32))
         if training and all(diverged(float(loss)) for loss in np.asarray(logs["tower_loss"])):
             break  # every tower has blown up: nothing left to learn this epoch
         per_step = (time.perf_counter() - start) / (last - first)

@@ -97,10 +97,12 @@ def without_graph_rewrites() -> Iterator[None]:
     user's setting back.
 
     Why: our passes are one `tf.while_loop` of a small MLP step, already written the way it
-    should run. Grappler's meta-optimizer spends ~0.1-0.2 s rewriting each new pass before its
-    first call (a search builds new passes for nearly every trial), and on this 2-core CPU its
-    rewrites made the traced steady epoch slower, not faster: -10 to -25 % time per traced
-    epoch without them, the same numbers to the last bit (`scripts/bench_rewrites.py`).
+    should run, and a search builds new passes for nearly every trial. Grappler's
+    meta-optimizer rewrites each new pass before its first call: ~0.15 s of a training pass's
+    first call and ~0.05 s of a validation pass's on this 2-core CPU, paid per trial, while
+    its rewrites did not make the steady epochs measurably faster (`scripts/bench_rewrites.py`
+    times both ways side by side). Its rewrites reorder some float arithmetic, so a few
+    configs' curves differ in rounding.
     Scoped, not global: a notebook user's own TensorFlow code keeps its rewrites.
 
     Example:

@@ -9,7 +9,10 @@ Each side runs in a fresh process of its own (imports and data loading not timed
 settings it would have alone: hpsearch's defaults include TF_ENABLE_ONEDNN_OPTS=1, plain Keras
 Tuner gets TensorFlow's (`--plain-onednn` also times plain with that setting).
 
-Prints the wall times, their ratio, both best mean CV accuracies and every trial's score.
+Prints the wall times, their ratio, both best mean CV accuracies and every trial's score, the
+epochs each hpsearch side ran (pruned trials stop early), and where hpsearch's time went:
+steady epochs, each new trial's first-epoch extra (tracing, compiling), and outside the fits;
+`speedup_if_only_steady_epochs` is the ratio hpsearch would reach with no fixed costs at all.
 
     python scripts/bench_tune.py --data-dir DIR      # the issue's setting: 8 x 3 x 2, full data
     python scripts/bench_tune.py --dataset fashion-mnist-sample --trials 3 --folds 2 --epochs 1
@@ -120,8 +123,26 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     wall = time.perf_counter() - start
     rows = project.write_results(folds)
     rows = sorted(rows, key=lambda r: int(r["trial_id"]))
+    where_the_time_went.update(time_split(project, wall))
     return wall, [r["mean_val_accuracy"] if r["status"] == "ok" else float("nan")
                   for r in rows]
+
+
+where_the_time_went: dict[str, float] = {}
+
+
+def time_split(project, wall: float) -> dict[str, float]:
+    """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
+    (the arithmetic: every epoch at the speed of the fits' later epochs), the fits' first-epoch
+    extra (building, tracing and compiling each new trial's passes), and everything outside
+    the fits (oracle, records, start-up). Each fold's times are its share of its stack."""
+    folds = [f for record in project.records() for f in record.folds]
+    fits = sum(f["fit_time"] for f in folds)
+    steady = sum(float(np.mean(f["epoch_times"][1:])) * len(f["epoch_times"])
+                 if len(f["epoch_times"]) > 1 else f["fit_time"] for f in folds)
+    return {"steady_epochs_s": round(steady, 1), "first_epoch_extra_s": round(fits - steady, 1),
+            "outside_fits_s": round(wall - fits, 1),
+            "epochs_run": sum(f["epochs_run"] for f in folds)}
 
 
 SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",
@@ -173,7 +194,7 @@ def one_side(args: argparse.Namespace) -> None:
                               Path(tmp), **extra)
     import tensorflow as tf
 
-    print(json.dumps({"wall": wall, "scores": scores,
+    print(json.dumps({"wall": wall, "scores": scores, "split": where_the_time_went,
                       "onednn": onednn if plain else os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
                       "tensorflow": tf.__version__}))
 
@@ -220,6 +241,14 @@ def main() -> None:
                "cv_per_trial": {side: [round(v, 4) for v in r["scores"]]
                                 for side, r in out.items()},
                "onednn": {side: r["onednn"] for side, r in out.items()}}
+        split = ours["split"]
+        run["hpsearch_time_split"] = split
+        # The ratio hpsearch would reach if every trial cost only its steady epochs: what
+        # is left to win by cutting fixed costs, whatever the loop does per step.
+        run["speedup_if_only_steady_epochs"] = round(plain["wall"] / split["steady_epochs_s"], 2)
+        for side in sides[1:]:
+            if "split" in out[side]:
+                run[f"{side}_epochs_run"] = out[side]["split"]["epochs_run"]
         for side in sides[2:]:
             run[f"{side}_s"] = round(out[side]["wall"], 1)
             run[f"{side}_best_cv"] = round(best[side], 4)

@@ -1,0 +1,75 @@
+"""Benchmark: the README's main job, as a user types it, timed end to end several times.
+
+The machine's speed drifts by 20 % and more between runs here, so one run of a 2-minute
+command says little: this runs the same command `--runs` times in a row (each a fresh
+process, a fresh project, the same seed, so the same search) and prints every wall time,
+the median and the range, the trials' statuses and the best CV score.
+
+    python scripts/bench_main_job.py                  # the sample main job, 3 runs
+    python scripts/bench_main_job.py --full --data-dir DIR --runs 1
+        # the full-data main job: tune, then export --from (test accuracy printed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_common import add_data_arguments
+
+
+def timed_json(command: list[str]) -> tuple[float, dict]:
+    """Run one hpsearch command with --json; -> (wall seconds, its JSON object)."""
+    start = time.perf_counter()
+    done = subprocess.run(command + ["--json"], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"bench_main_job: {' '.join(command)} failed: "
+                 f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}")
+    return wall, json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_arguments(parser)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--full", action="store_true",
+                        help="the full-data main job (tune, then export --from)")
+    args = parser.parse_args()
+    hpsearch = [sys.executable, "-m", "hpsearch"]
+    data = (["--dataset", "fashion-mnist"] + (["--data-dir", args.data_dir] if args.data_dir
+                                              else [])) if args.full else \
+        ["--dataset", "fashion-mnist-sample"]
+    runs = []
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            project = Path(tmp) / "tune-project"
+            tune_s, tune = timed_json(hpsearch + ["tune", "--max-trials", "30", "--overwrite",
+                                                  "--directory", str(project), *data])
+            one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],
+                   "best_cv": round(tune["top"][0]["mean_val_accuracy"], 4),
+                   "best": tune["top"][0]["describe"]}
+            if args.full:
+                export_s, card = timed_json(hpsearch + ["export", "--from", str(project),
+                                                        "--out", str(project / "export"),
+                                                        *data])
+                one |= {"export_s": round(export_s, 1),
+                        "total_s": round(tune_s + export_s, 1),
+                        "test_accuracy": card["test"]["accuracy"]}
+        runs.append(one)
+        print(json.dumps(one), flush=True)
+    key = "total_s" if args.full else "tune_s"
+    times = [r[key] for r in runs]
+    print(json.dumps({"job": "full data: tune + export" if args.full else "sample: tune",
+                      "runs": len(runs), "median_s": statistics.median(times),
+                      "min_s": min(times), "max_s": max(times)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -124,11 +124,12 @@ GOOD_THEN_BAD = ('[optimizer]\nvalues = ["adam", "sgd"]\n[learning_rate]\nvalue 
 
 
 def test_a_pruned_trial_is_recorded_as_pruned_with_its_epochs_and_partial_curves(tmp_path):
-    # trial 0 is the default (adam 1e-3); trial 1 is sgd 1e-3, far behind after 2 epochs
-    project = _search(tmp_path, GOOD_THEN_BAD, max_trials=2, prune_min_trials=1, epochs=4)
+    # trial 0 is the default (adam 1e-3); trial 1 is sgd 1e-3, far behind from its first
+    # epoch on; 5 epochs have a 1-epoch warm-up, so it is stopped after its second
+    project = _search(tmp_path, GOOD_THEN_BAD, max_trials=2, prune_min_trials=1, epochs=5)
     rows = {r["trial_id"]: r for r in _rows(project.dir)}
     assert rows["0"]["status"] == "ok" and rows["1"]["status"] == "pruned"
-    assert "at epoch 2 of 4" in rows["1"]["reason"] and "median" in rows["1"]["reason"]
+    assert "at epoch 2 of 5" in rows["1"]["reason"] and "median" in rows["1"]["reason"]
     record = _records(project.dir)["trial_1"]
     assert record["status"] == "pruned" and len(record["folds"]) == 2
     for fold in record["folds"]:  # every fold stopped together, its epochs and curves kept

@@ -26,12 +26,7 @@ from typing import Any
 import numpy as np
 
 from hpsearch.config import ModelConfig
-from hpsearch.training.session import (
-    DIVERGED_LOSS,
-    diverged,
-    fresh_session,
-    without_graph_rewrites,
-)
+from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
 
 # XLA for the training pass: "auto" (default) compiles a fit long enough to repay the
 # compilation (`use_xla`); HPSEARCH_XLA=1 always, HPSEARCH_XLA=0 never.
@@ -205,8 +200,7 @@ def _run_pass(run: Any, cols: tuple[np.ndarray, ...], batch_size: int,
     while first < steps:
         start = time.perf_counter()
         last = min(first + chunk, steps)
-        with without_graph_rewrites():
-            logs = run(*tensors, tf.constant(first, tf.int32), tf.constant(last, tf.int32))
+        logs = run(*tensors, tf.constant(first, tf.int32), tf.constant(last, tf.int32))
         if training and all(diverged(float(loss)) for loss in np.asarray(logs["tower_loss"])):
             break  # every tower has blown up: nothing left to learn this epoch
         per_step = (time.perf_counter() - start) / (last - first)

@@ -6,10 +6,8 @@ builds its towers and `diverged` on every loss it sees; nothing else decides eit
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import math
-from collections.abc import Iterator
 
 # A cross-entropy far above chance level (ln 10 = 2.3) means the weights blew up: with learning
 # rate 10 the loss jumps past 1e5 and the network ends dead at chance, which is a failure to
@@ -89,32 +87,3 @@ def forget_custom_gradients() -> None:
         return
     for name in [name for name in registry if str(name).startswith("CustomGradient-")]:
         del registry[name]
-
-
-@contextlib.contextmanager
-def without_graph_rewrites() -> Iterator[None]:
-    """Run hpsearch's own traced passes without Grappler's graph rewrites, then give the
-    user's setting back.
-
-    Why: our passes are one `tf.while_loop` of a small MLP step, already written the way it
-    should run, and a search builds new passes for nearly every trial. Grappler's
-    meta-optimizer rewrites each new pass before its first call: ~0.15 s of a training pass's
-    first call and ~0.05 s of a validation pass's on this 2-core CPU, paid per trial, while
-    its rewrites did not make the steady epochs measurably faster (`scripts/bench_rewrites.py`
-    times both ways side by side). Its rewrites reorder some float arithmetic, so a few
-    configs' curves differ in rounding.
-    Scoped, not global: a notebook user's own TensorFlow code keeps its rewrites.
-
-    Example:
-        >>> with without_graph_rewrites():  # doctest: +SKIP
-        ...     logs = run(*tensors)
-    """
-    import tensorflow as tf
-
-    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer",
-                                                                  False)
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})

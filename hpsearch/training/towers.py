@@ -507,15 +507,11 @@ def _outputs(towers: Any, x: np.ndarray, batch_size: int) -> Any:
     import tensorflow as tf
     from keras import ops
 
-    from hpsearch.training.session import without_graph_rewrites
-
     flat = x.reshape(len(x), -1).astype(np.float32, copy=False)
     forward = tf.function(lambda rows: ops.transpose(towers.forward(rows), (1, 0, 2)),
                           reduce_retracing=True)
     for lo in range(0, len(flat), batch_size):
-        with without_graph_rewrites():
-            out = forward(tf.constant(flat[lo:lo + batch_size]))
-        yield lo, out
+        yield lo, forward(tf.constant(flat[lo:lo + batch_size]))
 
 
 def predict_rows(towers: Any, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +27,15 @@ def data_flags(args: argparse.Namespace) -> list[str]:
 
 
 def timed_run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
-    """Run one side's process; -> (wall seconds, its stdout). A failing side stops the run."""
+    """Run one side's process; -> (wall seconds, its stdout). A failing side stops the run
+    with one line: the command and the last line it wrote to stderr."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    return time.perf_counter() - start, done.stdout
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        sys.exit(f"{Path(sys.argv[0]).name}: {' '.join(command)} failed: {last}")
+    return wall, done.stdout
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,9 +54,6 @@ def trial_fits(args: argparse.Namespace):
     """(data, rows, train sets, validation sets, configs): the fits a search's trials make,
     k folds as towers, with configs drawn the way the random search draws them (the default
     space, seeded) or read from `--project`."""
-    import sys
-    from pathlib import Path
-
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.data import load_dataset
     from hpsearch.search.budget import sample_values

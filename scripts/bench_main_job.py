@@ -15,24 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_common import add_data_arguments
+from bench_common import add_data_arguments, data_flags, timed_run
 
 
 def timed_json(command: list[str]) -> tuple[float, dict]:
     """Run one hpsearch command with --json; -> (wall seconds, its JSON object)."""
-    start = time.perf_counter()
-    done = subprocess.run(command + ["--json"], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"bench_main_job: {' '.join(command)} failed: "
-                 f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}")
-    return wall, json.loads(done.stdout)
+    wall, stdout = timed_run(command + ["--json"])
+    return wall, json.loads(stdout)
 
 
 def main() -> None:
@@ -40,12 +33,11 @@ def main() -> None:
     add_data_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--full", action="store_true",
-                        help="the full-data main job (tune, then export --from)")
+                        help="the full-data main job (tune, then export --from) on --dataset "
+                             "(default fashion-mnist); without it, the shipped sample")
     args = parser.parse_args()
     hpsearch = [sys.executable, "-m", "hpsearch"]
-    data = (["--dataset", "fashion-mnist"] + (["--data-dir", args.data_dir] if args.data_dir
-                                              else [])) if args.full else \
-        ["--dataset", "fashion-mnist-sample"]
+    data = data_flags(args) if args.full else ["--dataset", "fashion-mnist-sample"]
     runs = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:

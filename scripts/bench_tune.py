@@ -34,8 +34,9 @@ import numpy as np
 
 
 def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
-                      directory: Path) -> tuple[float, list[float]]:
-    """What a user typically writes; returns (wall seconds, mean val accuracy per trial)."""
+                      directory: Path) -> tuple[float, list[float], dict[str, float]]:
+    """What a user typically writes; returns (wall seconds, mean val accuracy per trial, {}:
+    no records to split its time by)."""
     import keras
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
@@ -91,12 +92,12 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     tuner.search(verbose=0)
     wall = time.perf_counter() - start
     trials_by_id = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
-    return wall, [float(t.score) for t in trials_by_id]
+    return wall, [float(t.score) for t in trials_by_id], {}
 
 
 def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
                    directory: Path, prune: bool = True, workers: int = 0,
-                   data_dir: str | None = None) -> tuple[float, list[float]]:
+                   data_dir: str | None = None) -> tuple[float, list[float], dict[str, float]]:
     """`hpsearch tune`'s search (in process, or chief + `workers` worker processes)."""
     # Keras Tuner, Keras and TensorFlow are imported before the clock starts, as on the plain
     # side (build_tuner would otherwise import them inside the timed search: ~8 s here).
@@ -123,23 +124,19 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     wall = time.perf_counter() - start
     rows = project.write_results(folds)
     rows = sorted(rows, key=lambda r: int(r["trial_id"]))
-    where_the_time_went.update(time_split(project, wall))
     return wall, [r["mean_val_accuracy"] if r["status"] == "ok" else float("nan")
-                  for r in rows]
-
-
-where_the_time_went: dict[str, float] = {}
+                  for r in rows], time_split(project, wall)
 
 
 def time_split(project, wall: float) -> dict[str, float]:
     """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
-    (the arithmetic: every epoch at the speed of the fits' later epochs), the fits' first-epoch
-    extra (building, tracing and compiling each new trial's passes), and everything outside
-    the fits (oracle, records, start-up). Each fold's times are its share of its stack."""
+    (the arithmetic: each fold's recorded `steady_time_s`, every epoch at the speed of its later
+    epochs), the fits' first-epoch extra (building, tracing and compiling each new trial's
+    passes), and everything outside the fits (oracle, records, start-up). Each fold's times are
+    its share of its stack."""
     folds = [f for record in project.records() for f in record.folds]
-    fits = sum(f["fit_time"] for f in folds)
-    steady = sum(float(np.mean(f["epoch_times"][1:])) * len(f["epoch_times"])
-                 if len(f["epoch_times"]) > 1 else f["fit_time"] for f in folds)
+    fits = sum(f["fit_time_s"] for f in folds)
+    steady = sum(f["steady_time_s"] for f in folds)
     return {"steady_epochs_s": round(steady, 1), "first_epoch_extra_s": round(fits - steady, 1),
             "outside_fits_s": round(wall - fits, 1),
             "epochs_run": sum(f["epochs_run"] for f in folds)}
@@ -190,11 +187,11 @@ def one_side(args: argparse.Namespace) -> None:
         "prune": args.side != "hpsearch-unpruned", "data_dir": args.data_dir,
         "workers": args.workers if args.side == "hpsearch-workers" else 0}
     with tempfile.TemporaryDirectory() as tmp:
-        wall, scores = search(space, data, args.trials, args.folds, args.epochs, args.seed,
+        wall, scores, split = search(space, data, args.trials, args.folds, args.epochs, args.seed,
                               Path(tmp), **extra)
     import tensorflow as tf
 
-    print(json.dumps({"wall": wall, "scores": scores, "split": where_the_time_went,
+    print(json.dumps({"wall": wall, "scores": scores, "split": split,
                       "onednn": onednn if plain else os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
                       "tensorflow": tf.__version__}))
 
@@ -247,7 +244,7 @@ def main() -> None:
         # is left to win by cutting fixed costs, whatever the loop does per step.
         run["speedup_if_only_steady_epochs"] = round(plain["wall"] / split["steady_epochs_s"], 2)
         for side in sides[1:]:
-            if "split" in out[side]:
+            if out[side]["split"]:
                 run[f"{side}_epochs_run"] = out[side]["split"]["epochs_run"]
         for side in sides[2:]:
             run[f"{side}_s"] = round(out[side]["wall"], 1)

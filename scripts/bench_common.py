@@ -74,3 +74,17 @@ def trial_fits(args: argparse.Namespace):
         space = build_space(fixes=["patience=0"])
         configs = [space.to_config(v) for v in sample_values(space, args.configs, args.seed)]
     return data, rows, train, val, configs
+
+
+def time_split(project, wall: float) -> dict[str, float]:
+    """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
+    (the arithmetic: each fold's recorded `steady_time_s`, every epoch at the speed of its later
+    epochs), the fits' first-epoch extra (building, tracing and compiling each new trial's
+    passes), and everything outside the fits (oracle, records, start-up). Each fold's times are
+    its share of its stack."""
+    folds = [f for record in project.records() for f in record.folds]
+    fits = sum(f["fit_time_s"] for f in folds)
+    steady = sum(f["steady_time_s"] for f in folds)
+    return {"steady_epochs_s": round(steady, 1), "first_epoch_extra_s": round(fits - steady, 1),
+            "outside_fits_s": round(wall - fits, 1),
+            "epochs_run": sum(f["epochs_run"] for f in folds)}

@@ -3,7 +3,8 @@
 The machine's speed drifts by 20 % and more between runs here, so one run of a 2-minute
 command says little: this runs the same command `--runs` times in a row (each a fresh
 process, a fresh project, the same seed, so the same search) and prints every wall time,
-the median and the range, the trials' statuses and the best CV score.
+the median and the range, the trials' statuses, the best CV score, and where each search's
+time went (steady epochs, first-epoch extra, outside the fits: `bench_common.time_split`).
 
     python scripts/bench_main_job.py                  # the sample main job, 3 runs
     python scripts/bench_main_job.py --full --data-dir DIR --runs 1
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_common import add_data_arguments, data_flags, timed_run
+from bench_common import add_data_arguments, data_flags, time_split, timed_run
 
 
 def timed_json(command: list[str]) -> tuple[float, dict]:
@@ -36,6 +37,9 @@ def main() -> None:
                         help="the full-data main job (tune, then export --from) on --dataset "
                              "(default fashion-mnist); without it, the shipped sample")
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    from hpsearch.search.project import Project
+
     hpsearch = [sys.executable, "-m", "hpsearch"]
     data = data_flags(args) if args.full else ["--dataset", "fashion-mnist-sample"]
     runs = []
@@ -46,7 +50,8 @@ def main() -> None:
                                                   "--directory", str(project), *data])
             one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],
                    "best_cv": round(tune["top"][0]["mean_val_accuracy"], 4),
-                   "best": tune["top"][0]["describe"]}
+                   "best": tune["top"][0]["describe"],
+                   "split": time_split(Project(project), tune_s)}
             if args.full:
                 export_s, card = timed_json(hpsearch + ["export", "--from", str(project),
                                                         "--out", str(project / "export"),

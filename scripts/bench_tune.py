@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import time_split
 
 
 def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
@@ -126,20 +127,6 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     rows = sorted(rows, key=lambda r: int(r["trial_id"]))
     return wall, [r["mean_val_accuracy"] if r["status"] == "ok" else float("nan")
                   for r in rows], time_split(project, wall)
-
-
-def time_split(project, wall: float) -> dict[str, float]:
-    """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
-    (the arithmetic: each fold's recorded `steady_time_s`, every epoch at the speed of its later
-    epochs), the fits' first-epoch extra (building, tracing and compiling each new trial's
-    passes), and everything outside the fits (oracle, records, start-up). Each fold's times are
-    its share of its stack."""
-    folds = [f for record in project.records() for f in record.folds]
-    fits = sum(f["fit_time_s"] for f in folds)
-    steady = sum(f["steady_time_s"] for f in folds)
-    return {"steady_epochs_s": round(steady, 1), "first_epoch_extra_s": round(fits - steady, 1),
-            "outside_fits_s": round(wall - fits, 1),
-            "epochs_run": sum(f["epochs_run"] for f in folds)}
 
 
 SIDES = {"plain": "plain Keras Tuner, TensorFlow's own settings",

@@ -88,7 +88,14 @@ def test_play_moves_the_epoch_counter_and_the_boundary(page):
     _by_id(driver, "play").click()  # pause
     after = driver.execute_script("return document.getElementById('boundary').toDataURL()")
     assert after != before
-    epoch = _by_id(driver, "epoch").text
+    # A step the page asked for before the pause may still land (the server has trained it):
+    # wait until the counter has settled, then it must not move again.
+    def settled(d):
+        first = _by_id(d, "epoch").text
+        time.sleep(0.15)
+        return first if _by_id(d, "epoch").text == first else False
+
+    epoch = wait_for(driver, settled, what="the counter to settle after pause")
     time.sleep(0.4)
     assert _by_id(driver, "epoch").text == epoch  # paused means paused
 

@@ -4,7 +4,7 @@ The public API, for notebooks and scripts (the CLI is a thin layer over it)::
 
     import hpsearch as hp
 
-    data = hp.load_dataset("fashion-mnist-sample")
+    data = hp.load_dataset("fashion-mnist-sample")   # or hp.Dataset.from_arrays(df, df_y)
     cv = hp.cross_validate(["model1", "model2"], data, folds=3, epochs=3)
     cv.best, cv.verdict, cv.table()
     fit = hp.train(hp.preset("model1").replace(optimizer="adam"), data, epochs=3)
@@ -39,6 +39,8 @@ _API = {
     "train": ("hpsearch.api.evaluation", "train"),
     "TrainResult": ("hpsearch.api.evaluation", "TrainResult"),
     "export": ("hpsearch.api.exporting", "export"),
+    "load_export": ("hpsearch.training.predict", "load_export"),
+    "Predictor": ("hpsearch.training.predict", "Predictor"),
     "Exported": ("hpsearch.api.exporting", "Exported"),
     "tune": ("hpsearch.api.tuning", "tune"),
     "Search": ("hpsearch.api.tuning", "Search"),

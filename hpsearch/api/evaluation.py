@@ -199,12 +199,19 @@ class TrainResult(Shown):
     Attributes:
         result: the `Result` (its one fold holds train/validation scores and the curves).
         model: the trained Keras `Sequential` (save it with `model.save("m.keras")`).
+        predictor: `model` with the data's encoding: `.predict(rows)` gives original labels.
     """
 
     result: Any
     model: Any
     dataset: str
     history: dict[str, list[float]] = field(default_factory=dict)
+    predictor: Any = None
+
+    def predict(self, rows: Any) -> Any:
+        """The trained model's answers on raw rows (encoded and scaled as the training rows
+        were), as the original class labels."""
+        return self.predictor.predict(rows)
 
     @property
     def config(self) -> ModelConfig:
@@ -274,4 +281,7 @@ def train(config: ModelConfig | str, data: Dataset | str, epochs: int | None = N
     with tracker(cfg.epochs, "training", quiet) as bar:
         result, model = evaluate(cfg, data, Protocol.train_test(validation_split), seed,
                                  on_epoch=bar.epoch_hook(), keep_model=True)
-    return TrainResult(result, model, data.name, dict(result.folds[0].history))
+    from hpsearch.training.predict import Predictor
+
+    return TrainResult(result, model, data.name, dict(result.folds[0].history),
+                       Predictor.for_data(model, data))

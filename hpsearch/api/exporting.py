@@ -49,6 +49,12 @@ class Exported(Shown):
         return (f"test accuracy {self.test_accuracy:.4f} (read once, after selection){chosen}; "
                 f"wrote {self.model_path} and {self.card_path}")
 
+    def predict(self, rows: Any) -> Any:
+        """The exported model's answers on raw rows, as the original class labels."""
+        from hpsearch.training.predict import load_export
+
+        return load_export(self.model_path.parent).predict(rows)
+
     def table(self) -> Any:
         rows = [{"split": split, "loss": self.card[split]["loss"],
                  "accuracy": self.card[split]["accuracy"]} for split in ("train", "test")]

@@ -39,14 +39,15 @@ def _check_split(x: np.ndarray, y: np.ndarray, split: str, files: dict[str, str]
         raise DataError(f"{fx}: x_{split} has {int(bad.sum())} non-finite values (NaN or "
                         f"inf), the first at x_{split}{_first(bad)}; remove or impute them")
     if not np.issubdtype(y.dtype, np.integer):
-        raise DataError(f"{fy}: y_{split} must hold integer class labels, got {y.dtype}")
+        raise DataError(f"{fy}: y_{split} must hold integer class labels, got {y.dtype}; "
+                        "Dataset.from_arrays maps any labels (strings, {1, 5, 9}) to classes")
     if y.min() < 0:
         raise DataError(f"{fy}: y_{split} has negative labels (first at y_{split}"
                         f"{_first(y < 0)}: {int(y[y < 0][0])}); use 0..num_classes-1")
 
 
 def _check_classes(y_train: np.ndarray, y_test: np.ndarray, num_classes: int,
-                   files: dict[str, str]) -> None:
+                   files: dict[str, str], every_class: bool = True) -> None:
     """Labels are 0..C-1, every class occurs in training, at least two classes, test within."""
     if y_train.max() >= num_classes:
         raise DataError(f"{files['y_train']}: y_train has label {int(y_train.max())} (first at "
@@ -57,11 +58,12 @@ def _check_classes(y_train: np.ndarray, y_test: np.ndarray, num_classes: int,
         raise DataError(f"{files['y_train']}: y_train holds a single class ({int(present[0])}) "
                         f"in {len(y_train)} rows; classification needs at least 2 classes")
     missing = sorted(set(range(num_classes)) - {int(c) for c in present})
-    if missing:
+    if missing and every_class:
         raise DataError(f"{files['y_train']}: y_train labels must be 0..{num_classes - 1} with "
                         f"every class present, but class {missing[0]} never occurs"
                         + (f" ({len(missing)} classes missing)" if len(missing) > 1 else "")
-                        + "; renumber the classes or add examples")
+                        + "; renumber the classes (Dataset.from_arrays does it) or add "
+                        "examples")
     if y_test.max() >= num_classes:
         raise DataError(f"{files['y_test']}: y_test has label {int(y_test.max())} (first at "
                         f"y_test{_first(y_test == y_test.max())}), but y_train only has "
@@ -97,7 +99,7 @@ def _range_warnings(arrays: dict[str, np.ndarray], files: dict[str, str]) -> lis
 
 
 def validate_arrays(arrays: dict[str, np.ndarray], files: dict[str, str],
-                    num_classes: int | None = None) -> list[str]:
+                    num_classes: int | None = None, every_class: bool = True) -> list[str]:
     """Refuse data that cannot mean anything; return warnings for data that probably doesn't.
 
     Every source (Keras cache, IDX files, the shipped sample, a user's .npz) passes through
@@ -109,6 +111,8 @@ def validate_arrays(arrays: dict[str, np.ndarray], files: dict[str, str],
         files: the file each array came from (named in every message).
         num_classes: the fixed class count (10 for Fashion-MNIST); None derives it from
             y_train (labels 0..max).
+        every_class: refuse a class with no training example (off for a subset of a data
+            set whose classes are already known, e.g. a calibration slice).
 
     Returns:
         Warning sentences (e.g. pixels divided by 255 twice); an empty list when all is well.
@@ -120,14 +124,24 @@ def validate_arrays(arrays: dict[str, np.ndarray], files: dict[str, str],
         >>> validate_arrays(arrays, {k: "mine.npz" for k in arrays})  # doctest: +SKIP
         []
     """
+    check_arrays(arrays, files, num_classes, every_class)
+    return _range_warnings(arrays, files)
+
+
+def check_arrays(arrays: dict[str, np.ndarray], files: dict[str, str],
+                 num_classes: int | None = None, every_class: bool = True) -> None:
+    """`validate_arrays` without the warnings: what `Dataset(...)` itself refuses.
+
+    Example:
+        >>> check_arrays(arrays, {k: "mine" for k in arrays}, 3)  # doctest: +SKIP
+    """
     for split in ("train", "test"):
         _check_split(arrays[f"x_{split}"], arrays[f"y_{split}"], split, files)
     if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
         raise DataError(f"{files['x_test']}: x_train rows {arrays['x_train'].shape[1:]} and "
                         f"x_test rows {arrays['x_test'].shape[1:]} differ")
     classes = num_classes or int(arrays["y_train"].max()) + 1
-    _check_classes(arrays["y_train"], arrays["y_test"], classes, files)
-    return _range_warnings(arrays, files)
+    _check_classes(arrays["y_train"], arrays["y_test"], classes, files, every_class)
 
 
 def check_folds(y: np.ndarray, folds: int, source: str = "training labels",

@@ -12,10 +12,12 @@ import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from hpsearch.data.checks import check_folds, validate_arrays
+from hpsearch.data.checks import check_arrays, check_folds, validate_arrays
+from hpsearch.data.features import Features
 from hpsearch.data.idx import DATA_DIR_ENV, IDX_FILES, _load_idx
 from hpsearch.errors import DataError, DataWarning
 
@@ -29,20 +31,69 @@ DATASET_NAMES = ("fashion-mnist", "fashion-mnist-sample")
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test arrays plus what is needed to describe them in reports."""
+    """Train and test arrays plus what is needed to describe them in reports.
+
+    Build one with `load_dataset` (Fashion-MNIST, the sample, an .npz, a CSV/parquet table) or
+    `Dataset.from_arrays` (numpy arrays, DataFrames, lists, any labels). The constructor takes
+    arrays that are already encoded (float rows, integer labels 0..C-1) and checks them like
+    every other source: without `class_names` the classes are 0..max(y_train), named "0",
+    "1", ...; it never borrows Fashion-MNIST's names.
+
+    Attributes:
+        classes: the original label values in class order (what predictions map back to;
+            default: the class names).
+        features: how raw rows were encoded and scaled (`Features`), for data that came
+            through `from_arrays` or a table; None for pixel data (integers / 255).
+        provenance: how the split was made (e.g. a held-out stratified test set), for the
+            model card.
+    """
 
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    class_names: tuple[str, ...] = field(default=FASHION_CLASSES)
+    class_names: tuple[str, ...] | None = None
     # the file each array came from (named in data errors); not part of equality or hashing
     files: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    classes: tuple[Any, ...] = field(default=(), compare=False, hash=False)
+    features: Features | None = field(default=None, compare=False, hash=False)
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        arrays = {key: np.asarray(getattr(self, key)) for key in IDX_FILES}
+        files = {key: self.files.get(key, self.name) for key in IDX_FILES}
+        check_arrays(arrays, files, len(self.class_names) if self.class_names else None,
+                     every_class=self.class_names is None)
+        names = tuple(self.class_names or (str(i) for i in range(int(arrays["y_train"].max())
+                                                                   + 1)))
+        if self.classes and len(self.classes) != len(names):
+            raise DataError(f"{self.name}: {len(self.classes)} class values for "
+                            f"{len(names)} class names")
+        for key, value in arrays.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "class_names", names)
+        object.__setattr__(self, "classes", tuple(self.classes) or names)
+
+    @classmethod
+    def from_arrays(cls, x_train: Any, y_train: Any, x_test: Any = None, y_test: Any = None,
+                    **options: Any) -> Dataset:
+        """Your own data from numpy arrays, pandas DataFrames/Series or lists: see
+        `hpsearch.data.arrays.from_arrays` for the arguments.
+
+        Example:
+            >>> from sklearn.datasets import load_digits
+            >>> digits = load_digits(as_frame=True)
+            >>> Dataset.from_arrays(digits.data, digits.target, name="digits").summary()
+            'digits: 1437 train / 360 test (held out, stratified), input (64,), 10 classes'
+        """
+        from hpsearch.data.arrays import from_arrays
+
+        return from_arrays(x_train, y_train, x_test, y_test, **options)
 
     @property
     def num_classes(self) -> int:
-        return len(self.class_names)
+        return len(self.class_names or ())
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -65,8 +116,17 @@ class Dataset:
                     self.class_names)
 
     def summary(self) -> str:
-        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test, "
+        held = " (held out, stratified)" if self.provenance.get("test") == "held out" else ""
+        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test{held}, "
                 f"input {self.input_shape}, {self.num_classes} classes")
+
+    def card(self) -> dict[str, Any]:
+        """What the model card says about the data: size, checksum, classes, encoding."""
+        return {"name": self.name, "n_train": len(self.y_train), "n_test": len(self.y_test),
+                "sha256": self.checksum(), "class_names": list(self.class_names),
+                "classes": list(self.classes),
+                "features": self.features.to_dict() if self.features else None,
+                **self.provenance}
 
 
 # ---------------------------------------------------------------- sources
@@ -114,26 +174,31 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
 
 
-def _scale(x: np.ndarray) -> np.ndarray:
-    """uint8 pixels -> [0, 1]; float data is taken as already scaled."""
+def scale_pixels(x: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> [0, 1]; float data is taken as already scaled (also what an exported
+    pixel model's `Predictor` does to raw rows)."""
+    x = np.asarray(x)
     if np.issubdtype(x.dtype, np.integer):
         return (x.astype(np.float32) / 255.0).astype(np.float32)
     return x.astype(np.float32)
 
 
-def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None = None) -> Dataset:
-    """Load a data set by name (`fashion-mnist`, `fashion-mnist-sample`) or `.npz` path.
+def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None = None,
+                 **table: Any) -> Dataset:
+    """Load a data set by name (`fashion-mnist`, `fashion-mnist-sample`), `.npz` path or table.
 
     Every source is validated the same way (`validate_arrays`): data that cannot mean anything
     (NaN pixels, one class, labels that are not 0..C-1, empty or mismatched arrays) is refused
     with one line naming the file and array; suspicious pixel ranges are a `DataWarning`.
 
     Args:
-        spec: `fashion-mnist`, `fashion-mnist-sample` or a path to an `.npz` with x_train,
-            y_train, x_test, y_test.
+        spec: `fashion-mnist`, `fashion-mnist-sample`, a path to an `.npz` with x_train,
+            y_train, x_test, y_test, or a `.csv`/`.tsv`/`.parquet` table (then `target` is
+            needed; see `hpsearch.data.table.load_table` for the other options).
         data_dir: (or the HPSEARCH_DATA_DIR environment variable) makes `fashion-mnist` read
             IDX files from a directory instead of the Keras cache, for machines without
             internet.
+        **table: for a table only: target, test, test_size, scale, one_hot, seed.
 
     Returns:
         The `Dataset`, pixels scaled to [0, 1] (uint8 / 255) and labels as int64.
@@ -145,6 +210,14 @@ def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None
         >>> load_dataset("fashion-mnist-sample").summary()
         'fashion-mnist-sample: 6000 train / 1000 test, input (28, 28), 10 classes'
     """
+    from hpsearch.data.table import TABLE_SUFFIXES, load_table
+
+    if Path(spec).suffix.lower() in TABLE_SUFFIXES:
+        return load_table(spec, **table)
+    given = sorted(k for k, v in table.items() if v not in (None, (), [], "standard", 0))
+    if given:
+        raise DataError(f"{', '.join(given)} only apply to a table (.csv, .tsv, .parquet) "
+                        f"data set, not {spec}")
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     num_classes: int | None = len(FASHION_CLASSES)
     if spec == "fashion-mnist":
@@ -157,16 +230,17 @@ def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None
         arrays, num_classes = _load_npz(Path(spec).expanduser()), None
         files = dict.fromkeys(IDX_FILES, spec)
     else:
-        raise DataError(f"unknown dataset {spec!r}; use fashion-mnist, fashion-mnist-sample "
-                        "or a path to an .npz with x_train, y_train, x_test, y_test")
+        raise DataError(f"unknown dataset {spec!r}; use fashion-mnist, fashion-mnist-sample, "
+                        "a path to an .npz with x_train, y_train, x_test, y_test, or a "
+                        ".csv/.parquet table with --target COLUMN")
     for message in validate_arrays(arrays, files, num_classes):
         warnings.warn(message, DataWarning, stacklevel=2)
     classes = num_classes or int(arrays["y_train"].max()) + 1
     return Dataset(
         name=spec,
-        x_train=_scale(arrays["x_train"]),
+        x_train=scale_pixels(arrays["x_train"]),
         y_train=arrays["y_train"].astype(np.int64),
-        x_test=_scale(arrays["x_test"]),
+        x_test=scale_pixels(arrays["x_test"]),
         y_test=arrays["y_test"].astype(np.int64),
         class_names=FASHION_CLASSES if num_classes else tuple(str(i) for i in range(classes)),
         files=files,

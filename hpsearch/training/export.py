@@ -65,8 +65,9 @@ def export_model(cfg: ModelConfig, data: Dataset, out_dir: str | Path, seed: int
         "source": source,
         "config": cfg.to_dict(),
         "seed": seed,
-        "dataset": {"name": data.name, "n_train": len(data.y_train), "n_test": len(data.y_test),
-                    "sha256": data.checksum(), "class_names": list(data.class_names)},
+        "dataset": data.card(),
+        "predict": ("hpsearch.load_export(DIR).predict(raw_rows) applies dataset.features and "
+                    "maps the argmax back to dataset.classes"),
         "cv": cv,
         "train": {"loss": fold.train_loss, "accuracy": fold.train_accuracy,
                   "epochs": fold.epochs_run, "fit_time_s": fold.fit_time},

@@ -140,6 +140,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         cv = cv | {"refit_epochs": epochs}
     out = Path(out) if out is not None else Path(directory) / "export"
     if data is None:
-        data = load_dataset(project_data["dataset"], data_dir or project_data["data_dir"])
+        data = load_dataset(project_data["dataset"], data_dir or project_data["data_dir"],
+                            **project_data["data_options"])
     return refit_and_export(cfg, as_data(data), out, seed, overwrite, quiet, cv=cv,
                             source=f"tune:{directory}", warnings=project_data["warnings"])

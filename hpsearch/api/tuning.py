@@ -104,10 +104,10 @@ class Search(Shown):
                               skip_damaged=skip_damaged, seed=seed, quiet=quiet)
 
     def export_command(self) -> str:
-        from hpsearch.search.best import export_command
+        from hpsearch.search.best import export_command, stored_data_options
 
         return export_command(self.directory, self.meta.get("dataset"),
-                              self.meta.get("data_dir"))
+                              self.meta.get("data_dir"), stored_data_options(self.meta))
 
     def _title(self) -> str:
         return f"Search {self.directory}: {len(self.rows)} trials"

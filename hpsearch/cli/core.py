@@ -17,14 +17,20 @@ from hpsearch.cli.options import (
     Epochs,
     Folds,
     Json,
+    OneHot,
     Presets,
     Quiet,
+    Scale,
     Seed,
     Sets,
+    Target,
+    TestSize,
+    TestTable,
     emit,
     fmt,
     load_data,
     show_notes,
+    table_options,
 )
 from hpsearch.config import ModelConfig, resolve_config
 from hpsearch.errors import ConfigError
@@ -47,6 +53,11 @@ def train(
     set_: Sets = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
+    target: Target = None,
+    test: TestTable = None,
+    test_size: TestSize = None,
+    scale: Scale = "standard",
+    one_hot: OneHot = None,
     validation_split: Annotated[float, typer.Option(
         help="Hold out this share of the training data for validation curves (0 = none).")] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Save the trained model (.keras).")] = None,
@@ -58,6 +69,8 @@ def train(
     """Train one config on the training set and report train and test loss/accuracy and time.
 
     Example: hpsearch train --preset model1 --epochs 5 --dataset fashion-mnist-sample
+
+    Example: hpsearch train --preset model1 --dataset data.csv --target label --test-size 0.2
     """
     from hpsearch.api.evaluation import train as train_config
 
@@ -68,7 +81,8 @@ def train(
         from hpsearch.training.export import prepare_output_dir
 
         prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
-    data = load_data(dataset, data_dir)
+    data = load_data(dataset, data_dir, table=table_options(target, test, test_size, scale,
+                                                            one_hot))
     fit = train_config(cfg, data, epochs, seed, validation_split, quiet or json_out)
     cfg, result, model = fit.config, fit.result, fit.model
     if out is not None:
@@ -111,6 +125,11 @@ def cv(
     epochs: Epochs = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
+    target: Target = None,
+    test: TestTable = None,
+    test_size: TestSize = None,
+    scale: Scale = "standard",
+    one_hot: OneHot = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json_out: Json = False,
@@ -131,7 +150,8 @@ def cv(
     show_notes(*candidates.values())
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
-    data = load_data(dataset, data_dir, folds)
+    data = load_data(dataset, data_dir, folds,
+                     table_options(target, test, test_size, scale, one_hot))
     result = cross_validate(candidates, data, folds, epochs, seed, quiet or json_out)
     rows, failures, verdict = list(result.results.items()), result.failed, result.verdict
     payload = result.to_dict()
@@ -176,6 +196,11 @@ def export(
     = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
+    target: Target = None,
+    test: TestTable = None,
+    test_size: TestSize = None,
+    scale: Scale = "standard",
+    one_hot: OneHot = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json_out: Json = False,
@@ -191,12 +216,18 @@ def export(
     """
     from hpsearch.api.exporting import export_project, refit_and_export
 
+    table = table_options(target, test, test_size, scale, one_hot)
     if from_dir is not None:
         if preset or config or set_:
             raise ConfigError("--from exports a tune project's best trial; drop --preset, "
                               "--config and --set")
         given = ctx.get_parameter_source("dataset").name != "DEFAULT"
-        data = load_data(dataset, data_dir) if given else None
+        if not given and any(ctx.get_parameter_source(p).name != "DEFAULT"
+                             for p in ("target", "test", "test_size", "scale", "one_hot")):
+            raise ConfigError("--target, --test, --test-size, --scale and --one-hot go with "
+                              "--dataset; without it the project's own data and table "
+                              "settings are used")
+        data = load_data(dataset, data_dir, table=table) if given else None
         done = export_project(from_dir, out, data, data_dir=data_dir, overwrite=overwrite,
                               skip_damaged=skip_damaged, seed=seed, quiet=quiet or json_out,
                               epochs=epochs)
@@ -209,8 +240,8 @@ def export(
         from hpsearch.training.export import prepare_output_dir
 
         prepare_output_dir(out, overwrite)  # fail before loading data, not after
-        done = refit_and_export(cfg, load_data(dataset, data_dir), out, seed, overwrite,
-                                quiet or json_out)
+        done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out, seed,
+                                overwrite, quiet or json_out)
     card, out = done.card, done.model_path.parent
     describe = done.description
 

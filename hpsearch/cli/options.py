@@ -12,10 +12,37 @@ import typer
 
 from hpsearch.data import DATA_DIR_ENV
 
-Dataset = Annotated[str, typer.Option(
-    "--dataset", "-d",
-    help="fashion-mnist (Keras cache / download, or --data-dir), fashion-mnist-sample "
-         "(shipped, offline) or a path to an .npz with x_train, y_train, x_test, y_test.")]
+DATASET_HELP = ("fashion-mnist (Keras cache / download, or --data-dir), fashion-mnist-sample "
+                "(shipped, offline), a path to an .npz with x_train, y_train, x_test, y_test, "
+                "or a .csv/.tsv/.parquet table with --target COLUMN.")
+Dataset = Annotated[str, typer.Option("--dataset", "-d", help=DATASET_HELP)]
+Target = Annotated[str | None, typer.Option(
+    "--target", help="With a table --dataset: the column holding the class labels (any "
+                     "values; they become the class names).", rich_help_panel="Tables")]
+TestTable = Annotated[Path | None, typer.Option(
+    "--test", help="With a table --dataset: a test table with the same columns (default: "
+                   "hold out --test-size of the table).", rich_help_panel="Tables")]
+TestSize = Annotated[float | None, typer.Option(
+    "--test-size", help="With a table --dataset and no --test: the share held out as a "
+                        "stratified test set, always with split seed 0 so every command sees "
+                        "the same test rows [default: 0.2].", show_default=False,
+    rich_help_panel="Tables")]
+Scale = Annotated[str, typer.Option(
+    "--scale", help="With a table --dataset: standard, minmax or none; learned on the training "
+                    "rows only and stored in the model card.", rich_help_panel="Tables")]
+OneHot = Annotated[str | None, typer.Option(
+    "--one-hot", help="With a table --dataset: comma-separated text columns to one-hot encode "
+                      "(other text columns are refused).", rich_help_panel="Tables")]
+TABLE_PARAMS = ("target", "test", "test_size", "scale", "one_hot")
+
+
+def table_options(target: str | None, test: Path | None, test_size: float | None,
+                  scale: str, one_hot: str | None) -> dict[str, Any]:
+    """The table flags as `load_dataset`'s keyword arguments (also what a tune project
+    stores, so resume, workers and `export --from` read the same rows)."""
+    columns = [c.strip() for c in (one_hot or "").split(",") if c.strip()]
+    return {"target": target, "test": str(test) if test else None, "test_size": test_size,
+            "scale": scale, "one_hot": columns}
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", envvar=DATA_DIR_ENV,
     help="Directory with the four Fashion-MNIST IDX files (.gz or raw); no download needed.")]
@@ -34,10 +61,11 @@ Epochs = Annotated[int | None, typer.Option(
                      "epochs=N).", show_default=False)]
 
 
-def load_data(dataset: str, data_dir: Path | None, folds: int | None = None) -> Any:
+def load_data(dataset: str, data_dir: Path | None, folds: int | None = None,
+              table: dict[str, Any] | None = None) -> Any:
     """Load the data set (and, with `folds`, check every class can fill them); a data warning
     becomes one `warning:` line on stderr. The import is deferred so `--help` never imports
-    numpy-heavy code."""
+    numpy-heavy code. `table`: the table flags (`table_options`)."""
     import warnings
 
     from hpsearch.data import load_dataset
@@ -45,7 +73,7 @@ def load_data(dataset: str, data_dir: Path | None, folds: int | None = None) -> 
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        data = load_dataset(dataset, data_dir)
+        data = load_dataset(dataset, data_dir, **(table or {}))
     for warning in caught:
         if issubclass(warning.category, DataWarning):
             typer.echo(f"warning: {warning.message}", err=True)

@@ -11,27 +11,42 @@ from rich.table import Table
 
 from hpsearch.api.study_jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
 from hpsearch.cli.app import app
-from hpsearch.cli.options import DataDir, Json, Quiet, Seed, emit, load_data
+from hpsearch.cli.options import (
+    DATASET_HELP,
+    DataDir,
+    Json,
+    OneHot,
+    Quiet,
+    Scale,
+    Seed,
+    Target,
+    TestSize,
+    TestTable,
+    emit,
+    load_data,
+    table_options,
+)
 from hpsearch.studies.plan import ALL, STUDY_NAMES
 
 console = Console()
 
 
-def _sizes(dataset: str, data_dir: Path | None) -> tuple[int, int]:
+def _sizes(dataset: str, data_dir: Path | None, table: dict[str, Any]) -> tuple[int, int]:
     from hpsearch.studies.budget import KNOWN_SIZES
 
     if dataset in KNOWN_SIZES:
         return KNOWN_SIZES[dataset]
-    data = load_data(dataset, data_dir)
+    data = load_data(dataset, data_dir, table=table)
     return len(data.y_train), len(data.y_test)
 
 
-def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, json_out: bool) -> None:
+def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, data_options: dict[str, Any],
+             json_out: bool) -> None:
     from hpsearch.progress import fmt_duration
     from hpsearch.studies.budget import budget
     from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
 
-    n_train, _ = _sizes(dataset, data_dir)
+    n_train, _ = _sizes(dataset, data_dir, data_options)
     budgets = [budget(j.plan, len(j.seeds), j.folds, n_train, VALIDATION_FRACTION)
                for j in jobs]
     total = sum(b.seconds for b in budgets)
@@ -97,9 +112,14 @@ def study(
         "--folds", "-k", help="CV folds (architectures only; default 5, 3 with --quick).",
         show_default=False)] = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", help="fashion-mnist (default), fashion-mnist-sample (shipped) or "
-                                "an .npz path.", show_default=False)] = None,
+        "--dataset", "-d", help=DATASET_HELP + " [default: fashion-mnist; the sample with "
+                                "--quick]", show_default=False)] = None,
     data_dir: DataDir = None,
+    target: Target = None,
+    test: TestTable = None,
+    test_size: TestSize = None,
+    scale: Scale = "standard",
+    one_hot: OneHot = None,
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(
         help="Output directory (default studies/NAME; lab-report for all).")] = None,
@@ -125,11 +145,12 @@ def study(
     dataset = dataset or (QUICK["dataset"] if quick else "fashion-mnist")
     folds = folds if folds is not None else (QUICK["folds"] if quick else 5)
     out = out or default_out(name)
+    table = table_options(target, test, test_size, scale, one_hot)
     jobs = plan_jobs(name, base, values, rate, repeats, epochs, folds, seed, out, quick)
     if dry_run:
-        _dry_run(jobs, dataset, data_dir, json_out)
+        _dry_run(jobs, dataset, data_dir, table, json_out)
         return
-    data = load_data(dataset, data_dir, max_folds(jobs))
+    data = load_data(dataset, data_dir, max_folds(jobs), table)
     digests = run_jobs(name, jobs, out, data, resume=resume, overwrite=overwrite,
                        quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
     payload = {"study": name, "out": str(out), "studies": digests}

@@ -11,7 +11,22 @@ from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli.app import app
-from hpsearch.cli.options import DataDir, Dataset, Json, Quiet, Seed, emit, fmt, load_data
+from hpsearch.cli.options import (
+    DataDir,
+    Dataset,
+    Json,
+    OneHot,
+    Quiet,
+    Scale,
+    Seed,
+    Target,
+    TestSize,
+    TestTable,
+    emit,
+    fmt,
+    load_data,
+    table_options,
+)
 from hpsearch.errors import ConfigError
 from hpsearch.stats import SD_LABEL, top_k_note
 
@@ -72,6 +87,11 @@ def tune(
              "Optuna's timeout; the trial table says it stopped on time.")] = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
+    target: Target = None,
+    test: TestTable = None,
+    test_size: TestSize = None,
+    scale: Scale = "standard",
+    one_hot: OneHot = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json_out: Json = False,
@@ -94,10 +114,14 @@ def tune(
               "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
               "max_failures": max_failures, "dataset": dataset,
               "data_dir": str(data_dir) if data_dir else None,
-              "time_budget": parse_duration(time_budget)}
+              "time_budget": parse_duration(time_budget),
+              "data_options": table_options(target, test, test_size, scale, one_hot)}
     names = {"space_file": "space_file", "data_dir": "data_dir"}
     given = {k: v for k, v in values.items()
              if not resume or _given(ctx, names.get(k, k))}
+    if resume:  # only the table flags typed now are compared with the stored ones
+        typed = {k: v for k, v in values["data_options"].items() if _given(ctx, k)}
+        given |= {"data_options": typed} if typed else {}
     options = resolve(directory, given, resume, overwrite)
     if dry_run:
         _dry_run(options, json_out)
@@ -107,7 +131,7 @@ def tune(
     if not resume:  # refuse a used directory before loading any data
         Project(directory).check({}, False, overwrite)
     data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
-                     options.folds)
+                     options.folds, options.data_options)
     try:
         run = run_tune(directory, options, data, resume=resume, overwrite=overwrite,
                        workers=workers, bind=bind, port=port, tensorboard=tensorboard,
@@ -126,14 +150,15 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 
 def _report(project: Any, rows: list[dict], json_out: bool) -> None:
-    from hpsearch.search.best import export_command
+    from hpsearch.search.best import export_command, stored_data_options
 
     meta = project.meta or {}
     ranked = sorted((r for r in rows if r["rank_val_accuracy"]),
                     key=lambda r: r["rank_val_accuracy"])
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "pruned", "failed",
                                                                 "running")}
-    command = export_command(project.dir, meta.get("dataset"), meta.get("data_dir"))
+    command = export_command(project.dir, meta.get("dataset"), meta.get("data_dir"),
+                             stored_data_options(meta))
     note = top_k_note(ranked[:5])  # Nadeau-Bengio corrected t by fold, Holm over the top 5
     payload = {"directory": str(project.dir), "counts": counts, "top": ranked[:5],
                "noise": note, "stopped": meta.get("stopped"), "export_command": command}
@@ -164,7 +189,8 @@ def _report(project: Any, rows: list[dict], json_out: bool) -> None:
 def _dry_run(options: Any, json_out: bool) -> None:
     from hpsearch.search.budget import calibrate
 
-    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None)
+    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
+                     table=options.data_options)
     estimate = calibrate(options.space(), options.settings(), data, options.time_budget)
     emit(estimate, json_out, lambda: console.print(estimate["summary"]))
 

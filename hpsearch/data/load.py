@@ -216,8 +216,8 @@ def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None
         return load_table(spec, **table)
     given = sorted(k for k, v in table.items() if v not in (None, (), [], "standard", 0))
     if given:
-        raise DataError(f"{', '.join(given)} only apply to a table (.csv, .tsv, .parquet) "
-                        f"data set, not {spec}")
+        raise DataError(f"{', '.join(f'`{k}`' for k in given)} only apply to a table "
+                        f"(.csv, .tsv, .parquet) data set, not {spec}")
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     num_classes: int | None = len(FASHION_CLASSES)
     if spec == "fashion-mnist":

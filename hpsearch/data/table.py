@@ -103,4 +103,6 @@ def load_table(path: str | Path, target: str | None = None, test: str | Path | N
         return from_arrays(x_train, y_train, x_test, y_test, name=str(path), test_size=size,
                            scale=scale, one_hot=tuple(one_hot), seed=seed)
     except DataError as exc:
-        raise DataError(f"{path} (--target {target}): {exc}") from None
+        culprit = test if test is not None and str(exc).startswith(("x_test", "y_test")) \
+            else path
+        raise DataError(f"{culprit} (--target {target}): {exc}") from None

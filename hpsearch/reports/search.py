@@ -85,8 +85,10 @@ def _duration(seconds: float | None) -> str:
 def export_command(search: Search) -> str:
     """The exact `hpsearch export` line for the best trial, as the tune command prints it."""
     from hpsearch.search.best import export_command as command
+    from hpsearch.search.best import stored_data_options
 
-    return command(search.directory, search.meta.get("dataset"), search.meta.get("data_dir"))
+    return command(search.directory, search.meta.get("dataset"), search.meta.get("data_dir"),
+                   stored_data_options(search.meta))
 
 
 def _table_rows(trials: list[Trial], folds: int) -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ def best_from_project(directory: str | Path, skip_damaged: bool = False
             the model card's `cv.skipped_damaged` lists them.
 
     Returns:
-        (config to refit, the model card's `cv` field, {dataset, data_dir, warnings}).
+        (config to refit, the model card's `cv` field, {dataset, data_dir, data_options,
+        warnings}).
 
     Raises:
         ProjectError: missing, not a tune project, or no completed trial.
@@ -55,12 +56,19 @@ def best_from_project(directory: str | Path, skip_damaged: bool = False
     if scan.damaged:
         cv["skipped_damaged"] = [d.key for d in scan.damaged]
     data = {"dataset": meta.get("dataset", "fashion-mnist"), "data_dir": meta.get("data_dir"),
-            "warnings": warnings}
+            "data_options": stored_data_options(meta), "warnings": warnings}
     return cfg, cv, data
 
 
+def stored_data_options(meta: dict[str, Any]) -> dict[str, Any]:
+    """A project's table settings (target, test, test_size, scale, one_hot) as
+    `load_dataset` keywords; {} for other data and for projects from before tables."""
+    return dict((meta.get("options") or {}).get("data_options") or {})
+
+
 def export_command(directory: str | Path, dataset: str | None = None,
-                   data_dir: str | Path | None = None) -> str:
+                   data_dir: str | Path | None = None,
+                   data_options: dict[str, Any] | None = None) -> str:
     """The shell command that exports a project's best trial (printed by `tune` and the
     report), with the project's data set unless it is the default.
 
@@ -74,4 +82,12 @@ def export_command(directory: str | Path, dataset: str | None = None,
         parts += ["--dataset", dataset]
     if data_dir:
         parts += ["--data-dir", str(data_dir)]
+    options = data_options or {}
+    for key, flag in (("target", "--target"), ("test", "--test"), ("test_size", "--test-size")):
+        if options.get(key) is not None:
+            parts += [flag, str(options[key])]
+    if options.get("scale", "standard") != "standard":
+        parts += ["--scale", options["scale"]]
+    if options.get("one_hot"):
+        parts += ["--one-hot", ",".join(options["one_hot"])]
     return shlex.join(parts)

@@ -157,6 +157,7 @@ def _best(project: Project) -> str:
 def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int) -> None:
     """Join the chief at `oracle` and run trials until it says stop."""
     from hpsearch.data import load_dataset
+    from hpsearch.search.best import stored_data_options
     from hpsearch.search.space import Space
     from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
 
@@ -170,7 +171,7 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    data = load_dataset(meta["dataset"], meta.get("data_dir"))
+    data = load_dataset(meta["dataset"], meta.get("data_dir"), **stored_data_options(meta))
     worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
     with kt_env(worker_id, host, port):
         tuner = build_tuner(space, settings, project)

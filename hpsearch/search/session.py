@@ -42,6 +42,7 @@ class TuneOptions:
     dataset: str = "fashion-mnist"
     data_dir: str | None = None
     time_budget: float | None = None
+    data_options: dict[str, Any] | None = None  # a table's target, test, scale, one_hot
 
     def check(self) -> None:
         """Refuse values no search can use, naming the flag (ConfigError)."""
@@ -127,13 +128,13 @@ def resolve(directory: Path, given: Mapping[str, Any], resume: bool,
     meta = project.read_meta(use_copy=True)
     stored = stored_options(meta)
     conflicts = [k for k, v in given.items() if k not in RESUMABLE
-                 and k not in ("space_file", "fix") and getattr(stored, k) != v]
+                 and k not in ("space_file", "fix") and _stored(stored, k, v) != v]
     if "space_file" in given or "fix" in given:  # compare what they build, not the file names
         rebuilt = replace(stored, **{k: given[k] for k in ("space_file", "fix") if k in given})
         if rebuilt.space().fingerprint() != meta.get("fingerprint"):
             conflicts += [k for k in ("space_file", "fix") if k in given]
     if conflicts:
-        what = "; ".join(f"`{k}` {_show(getattr(stored, k))} -> {_show(given[k])}"
+        what = "; ".join(f"`{k}` {_show(_stored(stored, k, given[k]))} -> {_show(given[k])}"
                          for k in conflicts)
         raise ProjectError(f"cannot resume {directory}: it was started with a different search "
                            f"({what}); `resume` reuses the stored settings, so drop the setting,"
@@ -141,7 +142,18 @@ def resolve(directory: Path, given: Mapping[str, Any], resume: bool,
     return replace(stored, **{k: v for k, v in given.items() if k in RESUMABLE})
 
 
+def _stored(stored: TuneOptions, key: str, given: Any) -> Any:
+    """The stored value to compare with a given one; of a dict setting (`data_options`) only
+    the keys given, so `--resume --scale none` names just the scale."""
+    value = getattr(stored, key)
+    if isinstance(given, dict):
+        return {k: (value or {}).get(k) for k in given}
+    return value
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, tuple):
         return ",".join(value) or "(none)"
     return str(value)

@@ -89,8 +89,9 @@ def read_card(out_dir: str | Path) -> dict[str, Any] | None:
     return card if not problem and isinstance(card, dict) else None
 
 
-def load_model(path: str | Path) -> Any:
-    """Load an exported model with Keras `safe_mode` on (no arbitrary code from the file)."""
+def load_model(path: str | Path, compile: bool = True) -> Any:  # noqa: A002 (Keras' name)
+    """Load an exported model with Keras `safe_mode` on (no arbitrary code from the file);
+    `compile=False` for predictions only (no optimizer state to restore)."""
     import keras
 
     path = Path(path)
@@ -98,6 +99,6 @@ def load_model(path: str | Path) -> Any:
         raise ProjectError(f"{path} does not exist; pass the model.keras written by "
                            "`hpsearch export`")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)
     except Exception as exc:  # Keras raises several classes for a bad archive
         raise ProjectError(f"{path} is not a loadable .keras model ({exc})") from exc

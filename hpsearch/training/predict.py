@@ -95,5 +95,5 @@ def load_export(directory: str | Path) -> Predictor:
     data = card.get("dataset") or {}
     names = tuple(data.get("class_names") or ())
     features = Features.from_dict(data["features"]) if data.get("features") else None
-    return Predictor(load_model(directory / MODEL_FILE), tuple(data.get("classes") or names),
-                     names, features)
+    model = load_model(directory / MODEL_FILE, compile=False)
+    return Predictor(model, tuple(data.get("classes") or names), names, features)

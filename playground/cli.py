@@ -22,13 +22,15 @@ from .errors import InvalidValueError, NetworkShapeError, PlaygroundError
 
 app = typer.Typer(
     help="A faithful TensorFlow Playground simulator (numpy/numba, never TensorFlow).\n\n"
-    "Example: hpsearch playground --dataset circle --nodes 3 --epochs 500 --out runs/pg",
+    "Example: hpsearch playground --nodes 3 --reg l1 --reg-rate 0.003 (pictures: playground-runs/)",
     no_args_is_help=False,
     add_completion=False,
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the PNG pictures.")]
+RUNS_DIR = Path("playground-runs")  # like tune's tune-project/: one sub-folder per setting
+SUBCOMMANDS = ("sweep", "task6", "serve")
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress lines.")]
 
 
@@ -99,15 +101,15 @@ _early_painter: _Painter | None = None
 
 
 def start_painter_early(argv: list[str]) -> None:
-    """Fork the painter before argument parsing when a single run asks for pictures.
+    """Fork the painter before argument parsing when a single run will draw (the default).
 
     Called by ``hpsearch``'s entry point with its raw arguments: typer's parsing takes
     ~0.25 s that the painter's matplotlib import can overlap. A painter that goes unused
     (bad options, a sweep) exits when this process closes its end of the pipe.
     """
     global _early_painter
-    wants_pictures = any(arg == "--out" or arg.startswith("--out=") for arg in argv)
-    if wants_pictures and not {"sweep", "task6"} & set(argv) and _early_painter is None:
+    wants_pictures = "--no-plots" not in argv and not {"--help", "-h"} & set(argv)
+    if wants_pictures and not set(SUBCOMMANDS) & set(argv) and _early_painter is None:
         _early_painter = _Painter()
 
 
@@ -197,20 +199,39 @@ def run(
     epochs: Annotated[int, typer.Option(help="Epochs (one epoch = one pass).")] = 500,
     seed: Annotated[str, typer.Option(help="Site seed like 0.12345 (exact replay of the site) "
                                       "or an integer (numpy stream).")] = "0.12345",
-    out: OutOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help=f"Folder for the pictures [default: {RUNS_DIR}/<data set, layers, "
+                      "settings, epochs, seed>].", show_default=False)] = None,
+    plots: Annotated[bool, typer.Option(
+        "--plots/--no-plots", help="Draw the decision boundary, each neuron's map, the "
+                                   "network's weights and the loss curves.")] = True,
+    export_keras: Annotated[Path | None, typer.Option(
+        "--export-keras", help="Save the trained network as a Keras model (FILE.keras): "
+                               "same features and weights, input the raw point (x1, x2).",
+        metavar="FILE")] = None,
     show_test: Annotated[bool, typer.Option(help="Draw test points too.")] = False,
     json_out: JsonOpt = False,
     quiet: Annotated[bool, typer.Option(help="No progress lines: only the final line.")] = False,
 ) -> None:
-    """Train one network like the site and print epoch, test and training loss."""
+    """Train one network like the site, print epoch, test and training loss, and draw it.
+
+    Example: hpsearch playground --nodes 3 --reg l1 --reg-rate 0.003 --export-keras pg.keras
+    """
     if ctx.invoked_subcommand is not None:
         return
+    if export_keras is not None and export_keras.suffix != ".keras":
+        raise InvalidValueError(f"--export-keras {export_keras}: the file name must end in "
+                                ".keras")
     config = PlaygroundConfig(
         dataset=dataset, features=features, hidden=_hidden(nodes, layers), activation=activation,
         learning_rate=lr, regularization=reg, reg_rate=reg_rate, batch_size=batch_size,
         noise=noise, ratio=ratio, epochs=epochs, seed=seed,
     )
     chatty = not (quiet or json_out)
+    if config.regularization != "none" and config.reg_rate == 0:
+        typer.echo(f"note: --reg {config.regularization} with --reg-rate 0 changes nothing "
+                   "(the site's default rate is 0; the lab's Task 6 uses --reg-rate 0.003)",
+                   err=True)
     started = time.perf_counter()
 
     def progress(epoch: int, train: float, test: float) -> None:
@@ -223,7 +244,9 @@ def run(
                        f"Training loss {train:.3f}  (ETA {eta:.1f} s)", err=True)
 
     chunk = 50 if config.epochs < 2000 else max(50, config.epochs // 40)
-    painter = _take_painter() if out is not None else None  # forked before numba loads
+    if plots and out is None:
+        out = RUNS_DIR / config.slug()
+    painter = _take_painter() if plots else None  # forked before numba loads
     try:
         with _numba_first_load_lean():
             from .trainer import simulate
@@ -233,15 +256,25 @@ def run(
     finally:
         if painter is not None:
             painter.close()
+    model = None
+    if export_keras is not None:
+        from .keras_export import export_keras as save_keras  # TensorFlow only when asked
+
+        model = save_keras(result, export_keras)
     if json_out:
         payload = result.to_json()
         payload["pictures"] = [str(p) for p in pictures]
+        payload["keras_model"] = str(model) if model else None
         typer.echo(json.dumps(payload))
         return
     typer.echo(f"Epoch {_epoch_label(result.epoch[-1])}  Test loss {result.test_loss[-1]:.3f}  "
                f"Training loss {result.train_loss[-1]:.3f}")
     if pictures and not quiet:
         typer.echo("pictures: " + ", ".join(str(p) for p in pictures))
+    if model is not None and not quiet:
+        typer.echo(f"keras model: {model} (input: the raw point x1, x2; output: the network's "
+                   "value, > 0 = class +1)" if not config.is_regression
+                   else f"keras model: {model} (input: the raw point x1, x2)")
 
 
 @app.command()

@@ -70,6 +70,33 @@ class PlaygroundConfig:
         """[inputs] + hidden + [1], like the site's networkShape."""
         return (len(self.features), *self.hidden, 1)
 
+    def slug(self) -> str:
+        """A folder name that tells runs apart: data set, layers, every setting that differs
+        from the site's default, epochs and seed (e.g. `circle_h3_l1-0.003_e500_seed0.12345`).
+
+        Example:
+            >>> PlaygroundConfig(hidden=(3,), regularization="l1", reg_rate=0.003).slug()
+            'circle_h3_l1-0.003_e500_seed0'
+        """
+        site = PlaygroundConfig()
+        parts = [self.dataset, "h" + ("-".join(map(str, self.hidden)) or "0")]
+        if self.features != site.features:
+            short = {"x1^2": "x1sq", "x2^2": "x2sq", "x1*x2": "x1x2", "sin(x1)": "sinx1",
+                     "sin(x2)": "sinx2"}
+            parts.append("+".join(short.get(f, f) for f in self.features))
+        if self.activation != site.activation:
+            parts.append(self.activation)
+        if self.learning_rate != site.learning_rate:
+            parts.append(f"lr{self.learning_rate:g}")
+        if self.regularization != "none":
+            parts.append(f"{self.regularization}-{self.reg_rate:g}")
+        for name, value, default in (("batch", self.batch_size, site.batch_size),
+                                     ("noise", self.noise, site.noise),
+                                     ("ratio", self.ratio, site.ratio)):
+            if value != default:
+                parts.append(f"{name}{value:g}")
+        return "_".join([*parts, f"e{self.epochs}", f"seed{self.seed}"])
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["features"] = list(self.features)

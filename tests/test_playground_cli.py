@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -14,7 +16,7 @@ runner = CliRunner()
 
 def test_single_run_prints_site_style_line():
     result = runner.invoke(app, ["--dataset", "xor", "--nodes", "3", "--epochs", "20",
-                                 "--seed", "0.12345", "--quiet"])
+                                 "--seed", "0.12345", "--quiet", "--no-plots"])
     assert result.exit_code == 0, result.output
     line = result.stdout.strip().splitlines()[-1]
     assert line.startswith("Epoch 000,020  Test loss 0.") and "Training loss 0." in line
@@ -22,7 +24,7 @@ def test_single_run_prints_site_style_line():
 
 def test_json_output_shape():
     result = runner.invoke(app, ["--layers", "4,2", "--epochs", "15", "--seed", "7", "--json",
-                                 "--reg", "l2", "--reg-rate", "0.01"])
+                                 "--reg", "l2", "--reg-rate", "0.01", "--no-plots"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["epoch"] == list(range(16))
@@ -31,6 +33,63 @@ def test_json_output_shape():
     assert [len(m[0]) for m in payload["weights"]] == [2, 4, 2]  # incoming links
     assert [len(b) for b in payload["biases"]] == [4, 2, 1]
     assert payload["train_loss"][0] != payload["train_loss"][-1]
+    assert payload["pictures"] == [] and payload["keras_model"] is None
+
+
+def test_a_run_draws_by_default_into_a_run_folder(tmp_path, monkeypatch):
+    """The design's own example draws its boundary and weights without --out (Task 6)."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["--nodes", "3", "--reg", "l1", "--reg-rate", "0.003",
+                                 "--epochs", "30"])
+    assert result.exit_code == 0, result.output
+    folder = Path("playground-runs") / "circle_h3_l1-0.003_e30_seed0.12345"
+    names = ["boundary.png", "neurons.png", "network.png", "loss.png"]
+    assert f"pictures: {folder / 'boundary.png'}" in result.stdout
+    for name in names:
+        assert (folder / name).stat().st_size > 1000, name
+    other = runner.invoke(app, ["--nodes", "2", "--epochs", "30", "--no-plots"])
+    assert other.exit_code == 0 and "pictures" not in other.stdout
+    assert sorted(p.name for p in Path("playground-runs").iterdir()) == [folder.name]
+    noted = runner.invoke(app, ["--nodes", "3", "--reg", "l1", "--epochs", "5", "--no-plots"])
+    assert "--reg l1 with --reg-rate 0 changes nothing" in noted.stderr
+
+
+@pytest.mark.parametrize("config", [
+    dict(dataset="circle", hidden=(3,), regularization="l1", reg_rate=0.003, epochs=200),
+    dict(dataset="spiral", hidden=(4, 2), activation="relu", epochs=40,
+         features=("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")),
+    dict(dataset="xor", hidden=(2,), activation="sigmoid", features=("x1*x2",), epochs=40),
+    dict(dataset="reg-gauss", hidden=(), epochs=20, seed=3),
+])
+def test_exported_keras_model_predicts_what_the_simulator_does_on_the_grid(tmp_path, config):
+    import keras
+
+    from playground.config import PlaygroundConfig
+    from playground.grid import grid_maps, grid_points
+    from playground.keras_export import export_keras
+    from playground.trainer import simulate
+
+    result = simulate(PlaygroundConfig(**config))
+    path = export_keras(result, tmp_path / "pg.keras")
+    model = keras.saving.load_model(path, safe_mode=True)  # stock layers and ops only
+    simulator = grid_maps(result)[1][-1].ravel()  # the output node over the site's grid
+    points = grid_points()
+    exact = keras.ops.convert_to_numpy(model(points))[:, 0]  # float64 all the way
+    np.testing.assert_allclose(exact, simulator, rtol=0, atol=1e-12)
+    predicted = model.predict(points, verbose=0)[:, 0]  # predict feeds float32 points
+    np.testing.assert_allclose(predicted, simulator, rtol=0, atol=1e-5)
+    if not result.config.is_regression:
+        assert ((predicted > 0) == (simulator > 0)).mean() > 0.999
+
+
+def test_export_keras_from_the_command_line(tmp_path):
+    path = tmp_path / "m" / "pg.keras"
+    result = runner.invoke(app, ["--nodes", "3", "--epochs", "20", "--no-plots", "--json",
+                                 "--export-keras", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["keras_model"] == str(path) and path.stat().st_size > 0
+    bad = runner.invoke(app, ["--epochs", "5", "--no-plots", "--export-keras", "pg.h5"])
+    assert bad.exit_code == 2 and "must end in .keras" in bad.stderr
 
 
 def test_pictures_are_written(tmp_path):
@@ -88,7 +147,7 @@ def test_startup_imports_neither_numba_nor_keras_until_training():
     import sys
 
     code = ("import sys; import hpsearch.cli as c; c._register(['playground']); "
-            "import playground.cli; "
+            "import playground.cli, playground.keras_export; "
             "print(sorted(m for m in ('numba', 'tensorflow', 'keras', 'matplotlib') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,9 +1,10 @@
-"""examples/lab3.ipynb, executed headless in a real Jupyter kernel (nbclient), as a user would
-run it: every cell runs, results render as HTML tables with their verdicts, figures show, and
-the progress bars do not fill the cells."""
+"""examples/lab3.ipynb and examples/own-data.ipynb, executed headless in a real Jupyter kernel
+(nbclient), as a user would run them: every cell runs, results render as HTML tables with
+their verdicts, figures show, and the progress bars do not fill the cells."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "lab3.ipynb"
+OWN_DATA = NOTEBOOK.with_name("own-data.ipynb")
 
 
 def _text(output: dict) -> str:
@@ -23,11 +25,11 @@ def _text(output: dict) -> str:
     return data.get("text/html", "") + data.get("text/plain", "")
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    work = tmp_path_factory.mktemp("lab3")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    env = os.environ | {"LAB3_OUT": str(work / "out"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+def _execute(notebook: Path, work: Path, env_name: str) -> list[dict]:
+    """Run every cell of `notebook` in a real kernel inside `work`; its outputs go to
+    `work/out` through the environment variable `env_name`."""
+    nb = nbformat.read(notebook, as_version=4)
+    env = os.environ | {env_name: str(work / "out"), "TF_CPP_MIN_LOG_LEVEL": "3"}
     old = dict(os.environ)
     os.environ.update(env)  # the kernel inherits this process's environment
     try:
@@ -37,6 +39,16 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
         os.environ.clear()
         os.environ.update(old)
     return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    return _execute(NOTEBOOK, tmp_path_factory.mktemp("lab3"), "LAB3_OUT")
+
+
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    return _execute(OWN_DATA, tmp_path_factory.mktemp("own-data"), "OWN_DATA_OUT")
 
 
 def _cell(cells: list[dict], needle: str) -> dict:
@@ -91,3 +103,29 @@ def test_figures_are_shown_once_and_progress_does_not_spam(executed):
     stderr = [o for c in executed for o in c.outputs if o.get("name") == "stderr"]
     assert not stderr, stderr  # no TensorFlow start-up chatter, no bar lines
     assert all(len(c.outputs) <= 3 for c in executed), [len(c.outputs) for c in executed]
+
+
+@pytest.mark.slow
+def test_own_data_notebook_goes_from_a_dataframe_to_an_exported_model(own_data):
+    errors = [o for c in own_data for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+    assert all(c.execution_count for c in own_data)
+    stderr = [o for c in own_data for o in c.outputs if o.get("name") == "stderr"]
+    assert not stderr, stderr
+    summary = "".join(_text(o) for o in _cell(own_data, "Dataset.from_arrays").outputs)
+    assert "digits: 1437 train / 360 test (held out, stratified), input (64,), 10 classes" \
+        in summary and "'stratified': True" in summary
+    cv = _cell(own_data, "cv = hp.cross_validate")
+    html = "".join(o.get("data", {}).get("text/html", "") for o in cv.outputs)
+    assert "<table" in html and all(name in html for name in ("small", "wide", "deep-sgd"))
+    verdict = "".join(_text(o) for o in _cell(own_data, "print(cv.verdict)").outputs)
+    assert "Nadeau-Bengio corrected t (3-fold)" in verdict
+    search = "".join(o.get("data", {}).get("text/html", "")
+                     for o in _cell(own_data, "search = hp.tune").outputs)
+    assert "<table" in search and "3 trials" in search
+    export = _cell(own_data, "search.export(")
+    printed = "".join(_text(o) for o in export.outputs)
+    assert "test accuracy 0." in printed and "model.keras" in printed
+    pairs = ast.literal_eval(export.outputs[-1]["data"]["text/plain"])
+    assert len(pairs) == 8 and all(isinstance(p, int) for pair in pairs for p in pair)
+    assert sum(p == t for p, t in pairs) >= 6  # raw rows through the card: real answers

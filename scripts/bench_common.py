@@ -88,3 +88,32 @@ def time_split(project, wall: float) -> dict[str, float]:
     return {"steady_epochs_s": round(steady, 1), "first_epoch_extra_s": round(fits - steady, 1),
             "outside_fits_s": round(wall - fits, 1),
             "epochs_run": sum(f["epochs_run"] for f in folds)}
+
+
+def plain_keras_model(cfg, data):
+    """The network hpsearch builds for `cfg` (regularizers and dropout where the config puts
+    them), written the way a user writes it: a `Sequential`, unseeded weights, softmax and
+    one-hot labels with categorical cross-entropy, the optimizer by name at the config's rate.
+    The plain sides of the benchmarks train it with `Model.fit`."""
+    import keras
+
+    from hpsearch.training.towers import regularizer  # the same penalty objects
+
+    model = keras.Sequential([keras.Input(data.input_shape), keras.layers.Flatten()])
+    kernel_reg = regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
+    for index, units in enumerate(cfg.hidden):
+        activity = (regularizer(cfg.activity_regularizer, cfg.activity_rate)
+                    if index in cfg.activity_layers else None)
+        model.add(keras.layers.Dense(units, activation=cfg.activation,
+                                     kernel_regularizer=kernel_reg,
+                                     activity_regularizer=activity))
+        if cfg.dropout != "none" and (cfg.dropout_position == "every_hidden"
+                                      or index == len(cfg.hidden) - 1):
+            model.add(keras.layers.GaussianDropout(cfg.dropout_rate)
+                      if cfg.dropout == "gaussian" else keras.layers.Dropout(cfg.dropout_rate))
+    model.add(keras.layers.Dense(data.num_classes, activation=cfg.output_activation,
+                                 kernel_regularizer=kernel_reg))
+    optimizer = keras.optimizers.get(cfg.optimizer)
+    optimizer = type(optimizer)(learning_rate=cfg.learning_rate)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_common import time_split
+from bench_common import plain_keras_model, time_split
 
 
 def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
@@ -43,35 +43,12 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     from sklearn.model_selection import StratifiedKFold
 
     from hpsearch.search.tuner import oracle_seed
-    from hpsearch.training.towers import regularizer  # the same penalty objects
 
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
 
     class KFoldHyperModel(kt.HyperModel):
         def build(self, hp):
-            cfg = space.to_config(hp.values, epochs=epochs)
-            # The same network hpsearch builds (regularizers and dropout where the config
-            # puts them), written the usual way: unseeded weights, softmax + one-hot labels.
-            model = keras.Sequential([keras.Input(data.input_shape), keras.layers.Flatten()])
-            kernel_reg = regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
-            for index, units in enumerate(cfg.hidden):
-                activity = (regularizer(cfg.activity_regularizer, cfg.activity_rate)
-                            if index in cfg.activity_layers else None)
-                model.add(keras.layers.Dense(units, activation=cfg.activation,
-                                             kernel_regularizer=kernel_reg,
-                                             activity_regularizer=activity))
-                if cfg.dropout != "none" and (cfg.dropout_position == "every_hidden"
-                                              or index == len(cfg.hidden) - 1):
-                    model.add(keras.layers.GaussianDropout(cfg.dropout_rate)
-                              if cfg.dropout == "gaussian"
-                              else keras.layers.Dropout(cfg.dropout_rate))
-            model.add(keras.layers.Dense(data.num_classes, activation=cfg.output_activation,
-                                         kernel_regularizer=kernel_reg))
-            optimizer = keras.optimizers.get(cfg.optimizer)
-            optimizer = type(optimizer)(learning_rate=cfg.learning_rate)
-            model.compile(optimizer=optimizer, loss="categorical_crossentropy",
-                          metrics=["accuracy"])
-            return model
+            return plain_keras_model(space.to_config(hp.values, epochs=epochs), data)
 
         def fit(self, hp, model, *args, **kwargs):
             cfg = space.to_config(hp.values, epochs=epochs)

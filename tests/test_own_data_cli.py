@@ -120,6 +120,19 @@ def test_exported_scaling_reproduces_predictions_on_raw_rows(cli, tables, tmp_pa
     raw = pd.read_csv(tables["numeric_test"])
     guessed = hp.load_export(out).predict(raw.drop(columns="kind"))  # raw rows, card applied
     assert np.mean(guessed == raw["kind"]) == pytest.approx(card["test"]["accuracy"], abs=1e-6)
+    code, printed, err = cli("predict", str(out), str(tables["numeric_test"]), "--json")
+    assert code == 0, err
+    payload = json.loads(printed)
+    assert payload["accuracy"] == pytest.approx(card["test"]["accuracy"], abs=1e-6)
+    assert payload["predictions"] == guessed.tolist() and card["dataset"]["target"] == "kind"
+    written = tmp_path / "predictions.csv"
+    code, printed, _ = cli("predict", str(out), str(tables["numeric_test"]), "--out", str(written))
+    assert code == 0 and "90 rows: cat " in printed and f"wrote {written}" in printed
+    assert list(pd.read_csv(written).columns) == ["prediction", "p(cat)", "p(dog)", "p(eel)"]
+    _one_error(*cli("predict", str(out), str(tables["other"])),
+               "other.csv lacks the feature columns height that the model was trained on")
+    _one_error(*cli("predict", str(tmp_path), str(tables["numeric_test"])),
+               "holds no readable model_card.json")
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import replace
 
@@ -82,8 +83,9 @@ def test_a_repeat_is_the_same_alone_or_beside_other_repeats(small_data):
 
 
 def test_cv_never_reads_the_test_set(small_data):
-    poisoned = replace(small_data, x_test=np.full_like(small_data.x_test, np.nan),
-                       y_test=np.full_like(small_data.y_test, 99))
+    poisoned = copy.copy(small_data)  # Dataset(...) itself refuses NaN rows: poison a copy
+    object.__setattr__(poisoned, "x_test", np.full_like(small_data.x_test, np.nan))
+    object.__setattr__(poisoned, "y_test", np.full_like(small_data.y_test, 99))
     cfg = TINY.with_overrides({"epochs": 2})
     clean, dirty = (evaluate(cfg, d, Protocol.kfold(3), seed=0) for d in (small_data, poisoned))
     assert dirty.test_accuracy is None and all(math.isfinite(f.val_loss) for f in dirty.folds)

@@ -39,6 +39,7 @@ def _register(argv: list[str] | None = None) -> None:
     if argv and argv[0] == "playground" or "keras" in _registered:
         return
     _registered.add("keras")
+    import hpsearch.cli.predict  # noqa: F401
     import hpsearch.cli.report  # noqa: F401
     import hpsearch.cli.study  # noqa: F401
     import hpsearch.cli.tune  # noqa: F401
@@ -108,7 +109,7 @@ def run(argv: list[str] | None = None) -> int:
 
 
 # Commands that train or load Keras models; they import TensorFlow anyway.
-TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker"}
+TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker", "predict"}
 
 
 def main() -> None:

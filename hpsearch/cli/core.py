@@ -88,6 +88,10 @@ def train(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
+        if data.features is not None:
+            typer.echo(f"note: {out} reads encoded, scaled rows; `hpsearch export` also writes "
+                       "the model card that turns raw rows into its inputs (hpsearch predict)",
+                       err=True)
     fold = result.folds[0]
     payload = {"config": cfg.to_dict(), "dataset": data.name, "seed": seed,
                "train_loss": fold.train_loss, "train_accuracy": fold.train_accuracy,

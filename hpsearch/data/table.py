@@ -7,6 +7,7 @@ scaling on the training rows only), so a table and a DataFrame in a notebook giv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +101,11 @@ def load_table(path: str | Path, target: str | None = None, test: str | Path | N
         x_test = x_test[list(x_train.columns)]
     size = DEFAULT_TEST_SIZE if test_size is None else test_size
     try:
-        return from_arrays(x_train, y_train, x_test, y_test, name=str(path), test_size=size,
+        data = from_arrays(x_train, y_train, x_test, y_test, name=str(path), test_size=size,
                            scale=scale, one_hot=tuple(one_hot), seed=seed)
     except DataError as exc:
         culprit = test if test is not None and str(exc).startswith(("x_test", "y_test")) \
             else path
         raise DataError(f"{culprit} (--target {target}): {exc}") from None
+    # the card names the label column, so `hpsearch predict` can score rows that carry it
+    return replace(data, provenance=data.provenance | {"target": target})

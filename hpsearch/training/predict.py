@@ -41,17 +41,18 @@ class Predictor:
     def for_data(cls, model: Any, data: Dataset) -> Predictor:
         return cls(model, data.classes, data.class_names, data.features)
 
-    def inputs(self, rows: Any) -> np.ndarray:
-        """Raw rows -> what the network reads (encoding and scaling as in training)."""
-        x = self.features.transform(rows, "rows") if self.features else scale_pixels(rows)
+    def inputs(self, rows: Any, what: str = "rows") -> np.ndarray:
+        """Raw rows -> what the network reads (encoding and scaling as in training); `what`
+        names the rows in errors (a missing column, a category never seen in training)."""
+        x = self.features.transform(rows, what) if self.features else scale_pixels(rows)
         shape = tuple(self.model.input_shape[1:])
         return x.reshape((len(x), *shape)) if x[0].size == int(np.prod(shape)) else x
 
-    def predict_proba(self, rows: Any) -> Any:
+    def predict_proba(self, rows: Any, what: str = "rows") -> Any:
         """A DataFrame of class probabilities, one column per class name."""
         import pandas as pd
 
-        out = self.model.predict(self.inputs(rows), verbose=0)
+        out = self.model.predict(self.inputs(rows, what), verbose=0)
         return pd.DataFrame(out, columns=list(self.class_names))
 
     def predict(self, rows: Any) -> np.ndarray:
@@ -97,3 +98,39 @@ def load_export(directory: str | Path) -> Predictor:
     features = Features.from_dict(data["features"]) if data.get("features") else None
     model = load_model(directory / MODEL_FILE, compile=False)
     return Predictor(model, tuple(data.get("classes") or names), names, features)
+
+
+def predict_table(directory: str | Path, path: str | Path) -> tuple[Any, float | None]:
+    """An export's answers on the rows of a CSV/parquet table (what `hpsearch predict` does).
+
+    Args:
+        directory: the export's --out directory.
+        path: a table with (at least) the feature columns the model was trained on; if it
+            also holds the training's target column, the accuracy against it is returned.
+
+    Returns:
+        (a DataFrame with `prediction` and one `p(<class>)` column per class, the accuracy
+        or None when the table has no target column).
+
+    Example:
+        >>> frame, accuracy = predict_table("export", "new_rows.csv")  # doctest: +SKIP
+    """
+    from hpsearch.data.table import read_table
+    from hpsearch.training.export import read_card
+
+    predictor = load_export(directory)
+    if predictor.features is None:
+        raise ProjectError(f"{directory}: this model was trained on pixel data, not a table; "
+                           "use hpsearch.load_export(DIR).predict(images) from Python")
+    rows = read_table(path)
+    proba = predictor.predict_proba(rows, str(path))
+    picked = np.empty(len(predictor.classes), dtype=object)
+    picked[:] = list(predictor.classes)
+    frame = proba.rename(columns=lambda name: f"p({name})")
+    frame.insert(0, "prediction", picked[np.argmax(proba.to_numpy(), axis=1)])
+    target = ((read_card(directory) or {}).get("dataset") or {}).get("target")
+    accuracy = None
+    if target and target in rows.columns:
+        truth = rows[target].astype(object).map(str).to_numpy()
+        accuracy = float(np.mean(frame["prediction"].astype(object).map(str).to_numpy() == truth))
+    return frame, accuracy

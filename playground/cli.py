@@ -200,8 +200,9 @@ def run(
     seed: Annotated[str, typer.Option(help="Site seed like 0.12345 (exact replay of the site) "
                                       "or an integer (numpy stream).")] = "0.12345",
     out: Annotated[Path | None, typer.Option(
-        "--out", help=f"Folder for the pictures [default: {RUNS_DIR}/<data set, layers, "
-                      "settings, epochs, seed>].", show_default=False)] = None,
+        "--out", help=f"Folder for the pictures (default: {RUNS_DIR}/ and a sub-folder "
+                      "named by data set, layers, settings, epochs and seed).",
+        show_default=False)] = None,
     plots: Annotated[bool, typer.Option(
         "--plots/--no-plots", help="Draw the decision boundary, each neuron's map, the "
                                    "network's weights and the loss curves.")] = True,
@@ -219,9 +220,10 @@ def run(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if export_keras is not None and export_keras.suffix != ".keras":
-        raise InvalidValueError(f"--export-keras {export_keras}: the file name must end in "
-                                ".keras")
+    if export_keras is not None:
+        from .keras_export import check_target
+
+        check_target(export_keras)  # refuse before training, not after
     config = PlaygroundConfig(
         dataset=dataset, features=features, hidden=_hidden(nodes, layers), activation=activation,
         learning_rate=lr, regularization=reg, reg_rate=reg_rate, batch_size=batch_size,

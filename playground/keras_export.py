@@ -88,6 +88,28 @@ def to_keras(result: Any) -> Any:
     return keras.Model(point, h, name="playground")
 
 
+def check_target(path: str | Path) -> Path:
+    """Refuse a model file name that is not `.keras` or a place that cannot be written,
+    before any training (InvalidValueError).
+
+    Example:
+        >>> check_target("pg.h5")  # doctest: +SKIP
+        InvalidValueError: --export-keras pg.h5: the file name must end in .keras
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise InvalidValueError(f"--export-keras {path}: the file name must end in .keras")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f".{path.name}.write-test")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidValueError(f"cannot write {path} ({exc.strerror or exc}); choose a "
+                                "writable place for --export-keras") from None
+    return path
+
+
 def export_keras(result: Any, path: str | Path) -> Path:
     """Save `to_keras(result)` as a `.keras` file (loads with `safe_mode=True`: no Lambda).
 
@@ -104,11 +126,8 @@ def export_keras(result: Any, path: str | Path) -> Path:
     Example:
         >>> export_keras(result, "runs/pg/model.keras")  # doctest: +SKIP
     """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise InvalidValueError(f"--export-keras {path}: the file name must end in .keras")
+    path = check_target(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         to_keras(result).save(path)
     except OSError as exc:
         raise InvalidValueError(f"cannot write {path} ({exc.strerror or exc}); choose a "

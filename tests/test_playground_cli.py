@@ -90,6 +90,11 @@ def test_export_keras_from_the_command_line(tmp_path):
     assert json.loads(result.stdout)["keras_model"] == str(path) and path.stat().st_size > 0
     bad = runner.invoke(app, ["--epochs", "5", "--no-plots", "--export-keras", "pg.h5"])
     assert bad.exit_code == 2 and "must end in .keras" in bad.stderr
+    (tmp_path / "a-file").write_text("")
+    blocked = runner.invoke(app, ["--epochs", "5", "--no-plots", "--export-keras",
+                                  str(tmp_path / "a-file" / "pg.keras")])
+    assert blocked.exit_code == 2 and "choose a writable place" in blocked.stderr
+    assert "Epoch" not in blocked.stdout  # refused before training
 
 
 def test_pictures_are_written(tmp_path):

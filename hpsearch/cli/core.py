@@ -187,8 +187,8 @@ def export(
     config: Config = None,
     set_: Sets = None,
     out: Annotated[Path | None, typer.Option(
-        help="Directory for model.keras and model_card.json [default: DIR/export with --from, "
-        "else ./export].")] = None,
+        help="Directory for model.keras and model_card.json (default: DIR/export with --from, "
+        "else ./export).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
     skip_damaged: Annotated[bool, typer.Option(
         help="With --from: export the best intact trial even though some trial records are "

@@ -25,7 +25,7 @@ TestTable = Annotated[Path | None, typer.Option(
 TestSize = Annotated[float | None, typer.Option(
     "--test-size", help="With a table --dataset and no --test: the share held out as a "
                         "stratified test set, always with split seed 0 so every command sees "
-                        "the same test rows [default: 0.2].", show_default=False,
+                        "the same test rows (default 0.2).", show_default=False,
     rich_help_panel="Tables")]
 Scale = Annotated[str, typer.Option(
     "--scale", help="With a table --dataset: standard, minmax or none; learned on the training "

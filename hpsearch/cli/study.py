@@ -112,8 +112,8 @@ def study(
         "--folds", "-k", help="CV folds (architectures only; default 5, 3 with --quick).",
         show_default=False)] = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", "-d", help=DATASET_HELP + " [default: fashion-mnist; the sample with "
-                                "--quick]", show_default=False)] = None,
+        "--dataset", "-d", help=DATASET_HELP + " (default: fashion-mnist; the sample with "
+                                "--quick)", show_default=False)] = None,
     data_dir: DataDir = None,
     target: Target = None,
     test: TestTable = None,

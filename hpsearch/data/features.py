@@ -34,9 +34,10 @@ def _labels(y: Any, what: str) -> np.ndarray:
         raise DataError(f"{what} must be a 1-D sequence of class labels, got shape {y.shape}")
     if len(y) == 0:
         raise DataError(f"{what} is empty (0 labels)")
-    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y]) \
-        if y.dtype == object else (np.isnan(y) if np.issubdtype(y.dtype, np.floating) else None)
-    if missing is not None and missing.any():
+    import pandas as pd
+
+    missing = np.asarray(pd.isna(y), dtype=bool)  # None, NaN, pd.NA, NaT
+    if missing.any():
         raise DataError(f"{what} has {int(missing.sum())} missing labels (NaN/None), the first "
                         f"at {what}[{int(np.argmax(missing))}]; drop those rows")
     if np.issubdtype(y.dtype, np.floating):

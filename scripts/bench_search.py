@@ -85,6 +85,12 @@ COLD = {"layers": 1, "units": 32, "activation": "tanh", "optimizer": "sgd",
         "learning_rate": 1e-4}  # a poor first trial
 SIDES = {"hpsearch": "hpsearch tune, warm start (first trial = the defaults)",
          "hpsearch-cold": "hpsearch tune from a poor first trial (1 x 32 tanh, sgd 1e-4)",
+         "hpsearch-tpe": "hpsearch tune --tuner tpe, warm start",
+         "hpsearch-tpe-cold": "hpsearch tune --tuner tpe from the poor first trial",
+         "hpsearch-allpeers": "hpsearch, pruning median over every trial at the epoch",
+         "hpsearch-cold-allpeers": "hpsearch-cold, pruning median over every trial",
+         "hpsearch-tpe-allpeers": "hpsearch-tpe, pruning median over every trial",
+         "hpsearch-tpe-cold-allpeers": "hpsearch-tpe-cold, pruning median over every trial",
          "optuna": "Optuna TPE + MedianPruner, plain Keras k-fold loop",
          "keras-tuner": "Keras Tuner's own oracle, hand-written k-fold loop"}
 
@@ -195,10 +201,13 @@ def hpsearch_side(space, data, args, directory: Path, start: float) -> list[dict
     from hpsearch.search.project import Project
     from hpsearch.search.tuner import Hooks, TuneSettings, build_tuner, run_search
 
-    settings = TuneSettings(tuner=args.tuner, max_trials=100_000, folds=args.folds,
-                            seed=args.seed, prune=not args.no_prune)
+    side = args.side or ""  # the side's name says its variant: -tpe, -cold, -allpeers
+    tuner = "tpe" if "-tpe" in side else args.tuner
+    peers = "all" if "-allpeers" in side else args.prune_peers
+    settings = TuneSettings(tuner=tuner, max_trials=100_000, folds=args.folds,
+                            seed=args.seed, prune=not args.no_prune, prune_peers=peers)
     project = Project(directory)
-    project.open({"fingerprint": space.fingerprint(), "tuner": args.tuner,
+    project.open({"fingerprint": space.fingerprint(), "tuner": tuner,
                   "folds": args.folds, "dataset": data.name, "data_dir": args.data_dir,
                   "seed": args.seed, "prune": settings.prune, "max_trials": 100_000,
                   "space": space.to_dict(), "settings": settings.__dict__},
@@ -343,7 +352,7 @@ def one_side(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(args.keep) / f"{args.side}-seed{args.seed}" if args.keep \
             else Path(tmp) / "project"
-        space = load_space(Path(tmp), args.side == "hpsearch-cold", args.epochs)
+        space = load_space(Path(tmp), "-cold" in args.side, args.epochs)
         start = time.time()
         if args.side.startswith("hpsearch"):
             trials = hpsearch_side(space, data, args, directory, start)
@@ -359,7 +368,8 @@ def run_side(side: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--side", side, "--seed", str(seed),
                "--dataset", args.dataset, "--budget", str(args.budget),
                "--folds", str(args.folds), "--epochs", str(args.epochs),
-               "--tuner", args.tuner, "--kt-tuner", args.kt_tuner]
+               "--tuner", args.tuner, "--kt-tuner", args.kt_tuner,
+               "--prune-peers", args.prune_peers]
     for flag, value in (("--data-dir", args.data_dir), ("--train-size", args.train_size),
                         ("--keep", args.keep)):
         if value:
@@ -425,10 +435,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--sides", nargs="+", choices=sorted(SIDES), default=list(SIDES))
+    parser.add_argument("--sides", nargs="+", choices=sorted(SIDES),
+                        default=["hpsearch", "hpsearch-cold", "optuna", "keras-tuner"])
     parser.add_argument("--tuner", default="bayesian", help="hpsearch's --tuner")
     parser.add_argument("--kt-tuner", choices=("bayesian", "hyperband"), default="bayesian")
     parser.add_argument("--no-prune", action="store_true", help="hpsearch with --no-prune")
+    parser.add_argument("--prune-peers", choices=("finished", "all"), default="finished",
+                        help="hpsearch's pruning median over finished trials only, or over "
+                             "every trial that reached the epoch")
     parser.add_argument("--keep", default=None,
                         help="keep the hpsearch and Keras Tuner projects under this directory "
                              "(for scripts/study_search.py)")

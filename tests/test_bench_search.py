@@ -30,7 +30,8 @@ def bench():
 
 def _args(**kw) -> argparse.Namespace:
     base = {"folds": 2, "epochs": 2, "seed": 0, "budget": 12.0, "tuner": "random",
-            "kt_tuner": "bayesian", "no_prune": False, "data_dir": None}
+            "kt_tuner": "bayesian", "no_prune": False, "data_dir": None, "side": None,
+            "prune_peers": "finished"}
     return argparse.Namespace(**(base | kw))
 
 

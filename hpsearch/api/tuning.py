@@ -153,7 +153,8 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int = 30, folds
         max_trials: configs to try.
         folds: stratified CV folds per trial.
         epochs: max epochs per fold (the cosine schedule anneals over them).
-        tuner: `"random"`, `"bayesian"`, `"hyperband"` or `"grid"`.
+        tuner: `"random"`, `"bayesian"`, `"tpe"` (Optuna's TPE; needs optuna),
+            `"hyperband"` or `"grid"`.
         space: a TOML file that replaces or narrows knobs of the default space.
         fix: pin knobs or config fields, e.g. `{"optimizer": "adam"}` or `["optimizer=adam"]`.
         resume: continue the search in `directory`.

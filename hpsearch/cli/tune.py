@@ -45,7 +45,8 @@ def tune(
     directory: Annotated[Path, typer.Option(
         "--directory", "-o", help="Project directory for results (created; never reused "
         "silently).")] = DEFAULT_DIR,
-    tuner: Annotated[str, typer.Option(help="random | bayesian | hyperband | grid.")]
+    tuner: Annotated[str, typer.Option(help="random | bayesian | tpe (Optuna's TPE; needs "
+                                            "optuna) | hyperband | grid.")]
     = "bayesian",
     max_trials: Annotated[int, typer.Option(help="How many configs to try.")] = 30,
     folds: Annotated[int, typer.Option("--folds", "-k", help="Stratified CV folds per trial.")]

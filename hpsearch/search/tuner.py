@@ -35,7 +35,7 @@ from hpsearch.search.project import KT_DIR, Project, TrialRecord, fold_summary, 
 from hpsearch.search.pruning import DEFAULT_MIN_TRIALS
 from hpsearch.search.space import Space
 
-TUNERS = ("random", "bayesian", "hyperband", "grid")
+TUNERS = ("random", "bayesian", "tpe", "hyperband", "grid")
 OBJECTIVE = "val_accuracy"
 
 
@@ -49,6 +49,9 @@ class TuneSettings:
     seed: int = 0
     prune: bool = True  # the per-epoch median rule (pruning.py); not with Hyperband
     prune_min_trials: int = DEFAULT_MIN_TRIALS  # finished trials before anything is pruned
+    # Whose values at an epoch make the pruning median: "finished" trials only (Optuna's
+    # MedianPruner), or "all" trials that reached that epoch, pruned ones included.
+    prune_peers: str = "finished"
     max_failures: int = 5
     hyperband_factor: int = 3
     initial_points: int = 8  # Bayesian: random trials before the Gaussian process takes over
@@ -218,6 +221,11 @@ def make_oracle(space: Space, settings: TuneSettings) -> Any:
                  "num_initial_points": min(settings.initial_points, settings.max_trials)}
     elif settings.tuner == "grid":
         base, extra = kt.oracles.GridSearchOracle, {"max_trials": settings.max_trials}
+    elif settings.tuner == "tpe":
+        from hpsearch.search.tpe import import_optuna, tpe_oracle_class
+
+        import_optuna()  # one clear error now, not at the first ask
+        base, extra = tpe_oracle_class(), {"max_trials": settings.max_trials}
     elif settings.tuner == "hyperband":
         base = kt.oracles.HyperbandOracle
         extra = {"max_epochs": space.base.epochs, "factor": settings.hyperband_factor}
@@ -365,6 +373,7 @@ def make_tuner_class() -> type:
 
             pruner = replace(MedianPruner.for_budget(budget),
                              min_trials=self.settings.prune_min_trials)
+            peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
             cache: dict[str, list[float]] = {}
             seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
 
@@ -383,7 +392,8 @@ def make_tuner_class() -> type:
                         continue
                     seen[peer_id] = stamp
                     peer = self.project.read_record(peer_id)
-                    if peer is not None and peer.status == "ok" and peer.epochs_budget == budget:
+                    if peer is not None and peer.status in peer_statuses and \
+                            peer.epochs_budget == budget:
                         cache[peer_id] = mean_curve([f["history"] for f in peer.folds])
                 decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
                 if decision.prune:
@@ -461,7 +471,10 @@ def build_tuner(space: Space, settings: TuneSettings, project: Project,
     from keras_tuner.src import config as kt_config
 
     kt_config.DEBUG = False  # KT prints every failed trial's traceback; our record has reason
-    return make_tuner_class()(make_oracle(space, settings), space, settings, project, hooks)
+    oracle = make_oracle(space, settings)
+    if hasattr(oracle, "records"):  # TPE: told pruned trials and curves from the records
+        oracle.records = lambda: {r.trial_id: r for r in project.records()}
+    return make_tuner_class()(oracle, space, settings, project, hooks)
 
 
 def remaining_trials(tuner: Any) -> int:

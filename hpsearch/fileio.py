@@ -54,10 +54,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # also Ctrl-C / SIGTERM: no scratch file is left behind
         if tmp is not None:
             tmp.unlink(missing_ok=True)
-        if exc.errno in FULL_OR_READ_ONLY:
+        if isinstance(exc, OSError) and exc.errno in FULL_OR_READ_ONLY:
             raise storage_error(path, exc) from exc
         raise
 

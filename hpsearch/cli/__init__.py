@@ -13,12 +13,13 @@ from typing import Any
 
 import typer
 
+from hpsearch.cli import interrupt
 from hpsearch.cli.app import app
+from hpsearch.cli.interrupt import EXIT_INTERRUPTED, Interrupted
 from hpsearch.errors import HpsearchError, TrialFailed
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 _registered: set[str] = set()
@@ -87,11 +88,15 @@ def in_flags(message: str, group: Any, argv: list[str] | None) -> str:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on `argv` and return the exit code (used by `main` and by the tests)."""
     _register(argv)
+    interrupt.remember_argv(argv or [])
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="hpsearch", standalone_mode=False)
     except typer.TyperException as exc:  # Typer's (vendored Click) usage errors
         return _usage_error(exc)
+    except Interrupted as exc:  # Ctrl-C or SIGTERM, with the command's own resume line
+        print(exc.line, file=sys.stderr)
+        return interrupt.exit_code()
     except TrialFailed as exc:
         _error(in_flags(str(exc), command, argv))
         return EXIT_FAILED
@@ -99,13 +104,21 @@ def run(argv: list[str] | None = None) -> int:
         _error(in_flags(str(exc), command, argv))
         return EXIT_BAD_INPUT
     except (typer.Abort, KeyboardInterrupt):
-        _error("interrupted; everything finished so far is saved (resume with --resume "
-               "where the command supports it)")
-        return EXIT_INTERRUPTED
+        result = EXIT_INTERRUPTED
     except PermissionError as exc:
         _error(f"permission denied: {exc.filename}; choose a writable location")
         return EXIT_BAD_INPUT
+    if result == EXIT_INTERRUPTED:  # Typer's exit for a KeyboardInterrupt no command caught
+        return _interrupted()
+    if interrupt.terminated():  # e.g. a server that stopped cleanly on SIGTERM
+        return interrupt.EXIT_TERMINATED
     return result if isinstance(result, int) else 0
+
+
+def _interrupted() -> int:
+    print("interrupted: everything finished so far is saved; run the command again to redo the "
+          "rest", file=sys.stderr)
+    return interrupt.exit_code()
 
 
 # Commands that train or load Keras models; they import TensorFlow anyway.
@@ -114,6 +127,7 @@ TENSORFLOW_COMMANDS = {"train", "cv", "study", "tune", "export", "worker", "pred
 
 def main() -> None:
     argv = sys.argv[1:]
+    interrupt.install_sigterm_handler()  # SIGTERM stops like Ctrl-C (exit 143)
     simulator = argv[:1] == ["playground"]
     if simulator:
         from playground.cli import start_painter_early
@@ -122,7 +136,10 @@ def main() -> None:
     elif argv[:1] and argv[0] in TENSORFLOW_COMMANDS and not {"--help", "-h"} & set(argv):
         from hpsearch.training import import_tensorflow_quietly
 
-        import_tensorflow_quietly()
+        try:  # seconds on a loaded machine: a Ctrl-C or SIGTERM may well land here
+            import_tensorflow_quietly()
+        except KeyboardInterrupt:
+            sys.exit(_interrupted())
     code = run(argv)
     if simulator:
         # Skip interpreter teardown (~0.4 s of unloading numba/LLVM) for the simulator: it

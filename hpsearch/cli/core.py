@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli.app import app
+from hpsearch.cli.interrupt import resume_line, same_command
 from hpsearch.cli.options import (
     Config,
     DataDir,
@@ -218,9 +219,31 @@ def export(
     Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
     Example: hpsearch export --from tune-project --out best/
     """
+    with resume_line(f"interrupted: nothing was exported (the model and its card are written "
+                     f"last); run it again: {same_command()}"):
+        done = _export(ctx, from_dir, preset, config, set_, out, overwrite, skip_damaged, epochs,
+                       dataset, data_dir, table_options(target, test, test_size, scale, one_hot),
+                       seed, quiet or json_out)
+    card, out = done.card, done.model_path.parent
+    describe = done.description
+
+    def render() -> None:
+        console.print(f"{describe}: test accuracy {fmt(card['test']['accuracy'])}, "
+                      f"test loss {fmt(card['test']['loss'])} "
+                      f"(train {fmt(card['train']['accuracy'])}, "
+                      f"{card['train']['fit_time_s']:.1f} s)")
+        console.print(f"wrote {out / 'model.keras'} and {out / 'model_card.json'}")
+
+    emit(card, json_out, render)
+
+
+def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, config: Path | None,
+            set_: list[str] | None, out: Path | None, overwrite: bool, skip_damaged: bool,
+            epochs: int | None, dataset: str, data_dir: Path | None, table: dict[str, Any],
+            seed: int, quiet: bool) -> Any:
+    """`export` itself: a tune project's best trial or one config, refitted and written."""
     from hpsearch.api.exporting import export_project, refit_and_export
 
-    table = table_options(target, test, test_size, scale, one_hot)
     if from_dir is not None:
         if preset or config or set_:
             raise ConfigError("--from exports a tune project's best trial; drop --preset, "
@@ -233,7 +256,7 @@ def export(
                               "settings are used")
         data = load_data(dataset, data_dir, table=table) if given else None
         done = export_project(from_dir, out, data, data_dir=data_dir, overwrite=overwrite,
-                              skip_damaged=skip_damaged, seed=seed, quiet=quiet or json_out,
+                              skip_damaged=skip_damaged, seed=seed, quiet=quiet,
                               epochs=epochs)
         for line in done.warnings:
             typer.echo(f"warning: {line}", err=True)
@@ -245,15 +268,5 @@ def export(
 
         prepare_output_dir(out, overwrite)  # fail before loading data, not after
         done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out, seed,
-                                overwrite, quiet or json_out)
-    card, out = done.card, done.model_path.parent
-    describe = done.description
-
-    def render() -> None:
-        console.print(f"{describe}: test accuracy {fmt(card['test']['accuracy'])}, "
-                      f"test loss {fmt(card['test']['loss'])} "
-                      f"(train {fmt(card['train']['accuracy'])}, "
-                      f"{card['train']['fit_time_s']:.1f} s)")
-        console.print(f"wrote {out / 'model.keras'} and {out / 'model_card.json'}")
-
-    emit(card, json_out, render)
+                                overwrite, quiet)
+    return done

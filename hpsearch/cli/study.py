@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hpsearch.api.study_jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
 from hpsearch.cli.app import app
+from hpsearch.cli.interrupt import resume_line, same_command
 from hpsearch.cli.options import (
     DATASET_HELP,
     DataDir,
@@ -151,8 +152,10 @@ def study(
         _dry_run(jobs, dataset, data_dir, table, json_out)
         return
     data = load_data(dataset, data_dir, max_folds(jobs), table)
-    digests = run_jobs(name, jobs, out, data, resume=resume, overwrite=overwrite,
-                       quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
+    with resume_line(f"interrupted: the finished runs are saved in {out}; continue with "
+                     f"{same_command('--resume', drop=('--overwrite',))}"):
+        digests = run_jobs(name, jobs, out, data, resume=resume, overwrite=overwrite,
+                           quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
     payload = {"study": name, "out": str(out), "studies": digests}
 
     def render() -> None:

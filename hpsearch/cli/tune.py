@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hpsearch.cli.app import app
+from hpsearch.cli.interrupt import resume_line
 from hpsearch.cli.options import (
     DataDir,
     Dataset,
@@ -133,14 +134,11 @@ def tune(
         Project(directory).check({}, False, overwrite)
     data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
                      options.folds, options.data_options)
-    try:
+    with resume_line(f"interrupted: the finished trials are saved in {directory}; continue "
+                     f"with hpsearch tune --directory {shlex.quote(str(directory))} --resume"):
         run = run_tune(directory, options, data, resume=resume, overwrite=overwrite,
                        workers=workers, bind=bind, port=port, tensorboard=tensorboard,
                        quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: the finished trials are saved in {directory}; continue with "
-                   f"hpsearch tune --directory {shlex.quote(str(directory))} --resume", err=True)
-        raise
     _report(run.project, run.rows, json_out)
 
 
@@ -204,12 +202,28 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(
         "--id", help="Unique worker name (default: host-pid).")] = None,
     threads: Annotated[int, typer.Option(help="CPU threads for TensorFlow (0 = all).")] = 0,
+    oracle_timeout: Annotated[float, typer.Option(
+        help="Stop (exit 1, one line) once the chief's oracle has not answered for this many "
+             "seconds; the unfinished trial stays for `tune --resume`.")] = 60.0,
     quiet: Quiet = True,
 ) -> None:
     """Join a running search as a worker (Keras Tuner's gRPC protocol).
 
+    The worker writes nothing once its chief is gone; Ctrl-C or SIGTERM stops it with a line
+    saying how to rejoin (its unfinished trial waits for a worker with the same --id).
+
     Example: hpsearch worker --oracle 10.0.0.5:8000 --directory /shared/runs/t1
     """
+    import os
+    import socket
+
     from hpsearch.search.distributed import run_worker
 
-    run_worker(oracle, directory, worker_id, threads)
+    _check(oracle_timeout > 0, f"--oracle-timeout must be positive, got {oracle_timeout}")
+    worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
+    rejoin = shlex.join(["hpsearch", "worker", "--oracle", oracle, "--directory",
+                         str(directory), "--id", worker_id])
+    with resume_line(f"interrupted: worker {worker_id} stopped, its finished trials are saved "
+                     f"in {directory}; its unfinished trial waits for it: rejoin with {rejoin}"):
+        run_worker(oracle, directory, worker_id, threads, oracle_timeout)
+

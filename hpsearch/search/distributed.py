@@ -15,12 +15,14 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import hpsearch.training  # noqa: F401  (TensorFlow's settings, before TensorFlow)
 from hpsearch.errors import ConfigError, HpsearchError
+from hpsearch.locks import LOCK_FILE
+from hpsearch.search.chief_watch import CHIEF_PID_ENV, ChiefWatch, die_with_parent, exit_on_lost
 from hpsearch.search.project import Project
 
 ENV_KEYS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
@@ -62,7 +64,8 @@ def threads_per_worker(workers: int) -> int:
 
 def _spawn(worker_id: str, host: str, port: int, directory: Path, threads: int) -> Any:
     env = os.environ | {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
-                        "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3"}
+                        "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3",
+                        CHIEF_PID_ENV: str(os.getpid())}  # it dies with this process
     command = [sys.executable, "-m", "hpsearch", "worker", "--oracle", f"{host}:{port}",
                "--directory", str(directory), "--id", worker_id, "--threads", str(threads)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
@@ -77,8 +80,11 @@ def run_distributed(space: Any, settings: Any, project: Project, workers: int, b
     port = port or free_port(bind)
     connect = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind
     with kt_env("chief", bind, port):  # for the whole run: KT reads it from the server thread
-        _serve_and_watch(build_tuner(space, settings, project), settings, project, workers,
-                         connect, port, quiet)
+        try:
+            _serve_and_watch(build_tuner(space, settings, project), settings, project, workers,
+                             connect, port, quiet)
+        finally:  # the workers are stopped by now: one table of everything they finished
+            project.write_results(settings.folds)
 
 
 def _serve_and_watch(tuner: Any, settings: Any, project: Project, workers: int, connect: str,
@@ -89,7 +95,8 @@ def _serve_and_watch(tuner: Any, settings: Any, project: Project, workers: int, 
 
     def serve() -> None:
         try:
-            tuner.search()  # the chief only serves the oracle until all trials are done
+            tuner.search(verbose=0)  # the chief only serves the oracle (quietly: no KT
+            # trial tables on stdout) until all trials are done
         except BaseException as exc:  # reported by the main thread
             failure.append(exc)
 
@@ -154,18 +161,43 @@ def _best(project: Project) -> str:
     return f"{max(scores):.4f}" if scores else "-"
 
 
-def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int) -> None:
-    """Join the chief at `oracle` and run trials until it says stop."""
+def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int,
+               oracle_timeout: float = 60.0,
+               on_lost: Callable[[str], Any] | None = None) -> None:
+    """Join the chief at `oracle` and run trials until it says stop.
+
+    A worker started by `tune --workers N` dies with that process; any worker stops (calling
+    `on_lost` with the reason) once the oracle has not answered for `oracle_timeout` seconds
+    or another chief took over the project, and writes nothing into it after that.
+
+    Args:
+        oracle: the chief's HOST:PORT.
+        directory: the chief's project directory (shared file system).
+        worker_id: a unique name (default: worker-HOST-PID).
+        threads: CPU threads for TensorFlow (0 = all).
+        oracle_timeout: seconds without an answer from the chief before stopping.
+        on_lost: called with a one-line reason; must end the process (default: print it to
+            stderr and exit 1).
+
+    Example:
+        >>> run_worker("127.0.0.1:8000", Path("runs/t1"), None, 2)  # doctest: +SKIP
+    """
     from hpsearch.data import load_dataset
     from hpsearch.search.best import stored_data_options
     from hpsearch.search.space import Space
     from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
 
     host, port = parse_address(oracle)
+    if os.environ.get(CHIEF_PID_ENV, "").isdigit():
+        die_with_parent(int(os.environ[CHIEF_PID_ENV]))
     project = Project(directory)
     meta = project.read_meta()
     space = Space.from_dict(meta["space"])
     settings = TuneSettings(**meta["settings"])
+    watch = ChiefWatch(host, port, project.dir / LOCK_FILE, oracle_timeout,
+                       on_lost or exit_on_lost)
+    watch.start()
+    project.before_write = watch.confirm
     if threads > 0:
         import tensorflow as tf
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +98,14 @@ class Project:
         self.dir = Path(directory)
         self.meta: dict[str, Any] | None = None  # in force once opened (kept in results.json)
         self.notes: list[str] = []  # what `repair` did on --resume, for the CLI to print
+        # A worker's check that its chief is still there (chief_watch.ChiefWatch.confirm):
+        # asked before every write, so nothing is written once the chief is gone.
+        self.before_write: Callable[[], None] | None = None
+
+    def guard(self) -> None:
+        """Ask `before_write` (if set) before writing into the project."""
+        if self.before_write is not None:
+            self.before_write()
 
     # ------------------------------------------------------------ identity
     @property
@@ -222,6 +231,7 @@ class Project:
         return {p.stem.removeprefix("trial_"): p for p in self.trials_dir.glob("trial_*.json")}
 
     def write_record(self, record: TrialRecord) -> None:
+        self.guard()
         atomic_write_json(self.record_path(record.trial_id), asdict(record))
 
     def read_record(self, trial_id: str) -> TrialRecord | None:
@@ -310,6 +320,7 @@ class Project:
         """Rebuild results.json/csv from the records. A damaged record keeps the row the old
         table had for it (never silently dropped); project.json's settings ride along in
         results.json as the copy `repair` restores it from."""
+        self.guard()
         scan = self.scan()
         kept = [d.row for d in scan.damaged if d.row]
         rows = rank_rows(results_rows(scan.records, folds) + kept)

@@ -421,6 +421,7 @@ def make_tuner_class() -> type:
         def _save_fold_weights(self, trial_id: str, towers: Any) -> None:
             from hpsearch.training.towers import tower_weights
 
+            self.project.guard()
             directory = Path(self.get_trial_dir(trial_id))
             directory.mkdir(parents=True, exist_ok=True)
             for fold in range(self.settings.folds):
@@ -453,6 +454,7 @@ def make_tuner_class() -> type:
                                 "--from DIR` to refit the best config")
 
         def save(self) -> None:
+            self.project.guard()
             if not self._is_worker():
                 self.oracle.save()
             atomic_write_json(self._get_tuner_fname(), self.get_state())

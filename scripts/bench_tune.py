@@ -42,7 +42,7 @@ def plain_keras_tuner(space, data, trials: int, folds: int, epochs: int, seed: i
     import keras_tuner as kt
     from sklearn.model_selection import StratifiedKFold
 
-    from hpsearch.search.tuner import oracle_seed
+    from hpsearch.search.oracles.base import oracle_seed
 
     x, y = data.x_train, keras.utils.to_categorical(data.y_train, data.num_classes)
 

@@ -7,7 +7,7 @@ import scipy.optimize
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import Matern
 
-from hpsearch.search.tuner import value_and_gradient
+from hpsearch.search.oracles.bayesian import value_and_gradient
 
 
 def test_one_call_gradient_matches_scipys_forward_differences() -> None:

@@ -99,7 +99,8 @@ def test_cli_bad_space_file_is_one_line_exit_2(tmp_path, capsys) -> None:
 def test_first_trial_is_the_defaults_unless_warm_start_is_off(tmp_path, warm_start) -> None:
     import keras_tuner as kt
 
-    from hpsearch.search.tuner import TuneSettings, make_oracle, oracle_seed
+    from hpsearch.search.oracles.base import oracle_seed
+    from hpsearch.search.tuner import TuneSettings, make_oracle
 
     space = build_space()
     ours = make_oracle(space, TuneSettings(tuner="random", max_trials=3, seed=4,

@@ -1,4 +1,4 @@
-"""`--tuner tpe`: Optuna's TPE as a Keras Tuner oracle (hpsearch/search/tpe.py)."""
+"""`--tuner tpe`: Optuna's TPE as a Keras Tuner oracle (hpsearch/search/oracles/tpe.py)."""
 
 from __future__ import annotations
 
@@ -160,7 +160,7 @@ def test_without_optuna_tpe_is_one_clear_error(monkeypatch):
     import sys
 
     from hpsearch.errors import ConfigError
-    from hpsearch.search.tpe import import_optuna
+    from hpsearch.search.oracles.tpe import import_optuna
 
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(ConfigError, match="pip install optuna"):

@@ -46,7 +46,7 @@ class TuneOptions:
 
     def check(self) -> None:
         """Refuse values no search can use, naming the flag (ConfigError)."""
-        from hpsearch.search.tuner import TUNERS
+        from hpsearch.search.oracles import ORACLES as TUNERS
 
         for ok, message in (
                 (self.tuner in TUNERS, f"`tuner` {self.tuner!r} is unknown; choose one of "

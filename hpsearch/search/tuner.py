@@ -1,9 +1,10 @@
-"""Keras Tuner tuners whose `run_trial` scores a config by k-fold CV through `evaluate`.
+"""`CVTuner`: a Keras Tuner tuner whose `run_trial` scores a config by k-fold CV (`evaluate`).
 
-We extend Keras Tuner rather than fork it: its oracles (random, Bayesian, Hyperband, grid) pick
-the values and keep their own state; we override one hook on the tuner (`run_trial`) and a few
-small ones on the oracle (atomic saves, a warm-start first trial, re-queueing a dead worker's
-trial). No model ever lives on the tuner, so memory stays flat over trials.
+We extend Keras Tuner rather than fork it: its oracles (one module per algorithm in
+`oracles/`) pick the values and keep their own state; we override one hook on the tuner
+(`run_trial`). The tuner never asks which algorithm runs: it reads the oracle class's
+`median_pruning` and `continues_parent`. Private Keras Tuner members are reached only through
+`kt_adapter`. No model ever lives on the tuner, so memory stays flat over trials.
 
 A trial's k folds train at once, as k towers of one model (`training/`), and the pruner is
 asked once per epoch about their mean (`pruning.py`).
@@ -23,20 +24,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-import hpsearch.training  # noqa: F401  (TensorFlow's settings, before Keras Tuner)
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError, HpsearchError, TrialFailed
 from hpsearch.fileio import atomic_write_json, storage_error
+from hpsearch.search import kt_adapter
+from hpsearch.search.kt_adapter import kt
+from hpsearch.search.oracles import ORACLES, make_oracle
+from hpsearch.search.oracles.base import OBJECTIVE, CVOracle
 from hpsearch.search.project import KT_DIR, Project, TrialRecord, fold_summary, now
 from hpsearch.search.pruning import DEFAULT_MIN_TRIALS
 from hpsearch.search.space import Space
 
-TUNERS = ("random", "bayesian", "tpe", "hyperband", "grid")
-OBJECTIVE = "val_accuracy"
+if TYPE_CHECKING:
+    from hpsearch.config import ModelConfig
+    from hpsearch.training.loop import EpochGate, EpochHook
+
+TUNERS = tuple(ORACLES)
 
 
 @dataclass(frozen=True)
@@ -64,422 +71,255 @@ class TuneSettings:
 class Hooks:
     """What the caller (the CLI) wants to hear about; all optional."""
 
-    trial_begin: Callable[[str, Any], None] | None = None
+    trial_begin: Callable[[str, ModelConfig], None] | None = None
     epoch: Callable[[int, int, dict[str, float]], None] | None = None
     trial_end: Callable[[TrialRecord], None] | None = None
     tensorboard: Path | None = None  # log every trial's folds here (HParams plugin)
 
 
-def _oracle_mixin() -> type:
-    import keras_tuner as kt
-    from keras_tuner import synchronized
+class CVTuner(kt.Tuner):
+    """A Keras Tuner `Tuner` whose trials are scored by k-fold CV via `evaluate`."""
 
-    class CVOracleMixin:
-        """Atomic state files, a warm-start first trial, and re-queueing a lost trial."""
+    def __init__(self, oracle: CVOracle, space: Space, settings: TuneSettings,
+                 project: Project, hooks: Hooks | None = None, **kwargs: Any) -> None:
+        self.space, self.settings, self.project = space, settings, project
+        self.hooks = hooks or Hooks()
+        # The algorithm's class, not the instance: on a worker Keras Tuner swaps the oracle
+        # for a client of the chief's, which hides every attribute but a few.
+        self.algorithm: type[CVOracle] = type(oracle)
+        from hpsearch.search.project import check_kt_state
 
-        warm_start = True
+        # Damaged Keras Tuner state is refused for library callers and workers too.
+        check_kt_state(project.dir / KT_DIR,
+                       {r.trial_id for r in project.records() if r.final})
+        with contextlib.redirect_stdout(io.StringIO()):  # KT prints "Reloading ..."
+            super().__init__(oracle=oracle, hypermodel=None, directory=str(project.dir),
+                             project_name=KT_DIR, overwrite=False, **kwargs)
 
-        def _random_values(self) -> dict[str, Any] | None:
-            # The first trial uses every knob's default (a known-good config), like Optuna's
-            # enqueue_trial: random and Bayesian searches then start from a sensible floor.
-            if self.warm_start and not self.trials:
-                hps = self.hyperparameters.copy()
-                hps.ensure_active_values()
-                return {k: v for k, v in hps.values.items() if hps.is_active(k)}
-            return super()._random_values()
+    deadline: float | None = None  # time.time() by which the last trial must end
 
-        def save(self) -> None:
-            atomic_write_json(self._get_oracle_fname(), self.get_state())
+    def pre_create_trial(self) -> None:
+        # time_budget, like Optuna's timeout: start no trial that would end after it
+        if self.deadline is not None and \
+                time.time() + expected_trial_seconds(self.project) > self.deadline:
+            raise TimeBudgetSpent
 
-        def reload(self) -> None:
-            # Keras Tuner writes a new trial's trial.json before oracle.json: a kill between the
-            # two leaves a RUNNING trial that no tuner owns and that is not in the retry queue.
-            # It would count towards max_trials and never run, so the search would end one
-            # trial short. Every trial still RUNNING at start-up is orphaned: run it again.
-            super().reload()
-            for trial_id, trial in self.trials.items():
-                if trial.status == "RUNNING" and trial_id not in self._retry_queue:
-                    self._retry_queue.append(trial_id)
+    # -------------------------------------------------------- the one real override
+    def run_trial(self, trial: kt.engine.trial.Trial, data: Dataset,
+                  **_: object) -> dict[str, float]:
+        from keras_tuner.errors import FailedTrialError, FatalError
 
-        def _save_trial(self, trial: Any) -> None:
-            path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
-            atomic_write_json(path, trial.get_state())
+        from hpsearch.training.evaluate import Protocol, evaluate_seeds
 
-        @synchronized
-        def requeue_tuner(self, tuner_id: str) -> str | None:
-            """A worker died: put its trial back in the queue and stop waiting for it."""
-            trial = self.ongoing_trials.pop(tuner_id, None)
-            self.tuner_ids.discard(tuner_id)
-            if trial is not None:
-                self._retry_queue.append(trial.trial_id)
-            self.save()
-            return trial.trial_id if trial is not None else None
-
-    del kt
-    return CVOracleMixin
-
-
-RAW_CANDIDATES = 2000  # Bayesian acquisition: random points scored in one batched GP call
-RESTARTS = 5  # ... of which the best few start L-BFGS-B
-
-
-def value_and_gradient(f: Callable[[np.ndarray], np.ndarray], point: np.ndarray,
-                       upper: np.ndarray) -> tuple[float, np.ndarray]:
-    """f(point) and its forward-difference gradient from one vectorised call of `f`.
-
-    The same differences scipy takes when L-BFGS-B has no gradient (step sqrt(eps) *
-    max(1, |x|), turned backwards where it would cross the upper bound), but scipy calls `f`
-    once per dimension: with a GP as `f`, each call pays sklearn's input validation, which
-    made the Bayesian oracle ~20% of a search on the shipped sample.
-
-    Args:
-        f: maps an (m, d) array of points to their m values.
-        point: the (d,) point.
-        upper: the (d,) upper bounds.
-
-    Returns:
-        (value, gradient) as `scipy.optimize.minimize(..., jac=True)` wants them.
-
-    Example:
-        >>> value, grad = value_and_gradient(lambda p: (p ** 2).sum(axis=1),
-        ...                                  np.array([1.0, 2.0]), np.array([5.0, 5.0]))
-        >>> round(value, 6), np.round(grad, 4).tolist()
-        (5.0, [2.0, 4.0])
-    """
-    point = np.asarray(point, dtype=float)
-    step = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(point))
-    step = np.where(point + step > upper, -step, step)
-    values = np.ravel(f(np.vstack([point, point + np.diag(step)])))
-    return float(values[0]), (values[1:] - values[0]) / step
-
-
-def _fast_acquisition() -> type:
-    """Keras Tuner's Bayesian `populate_space` with a cheaper optimiser of the same
-    acquisition (its GP, its lower confidence bound `mu - beta * sigma`, its bounds).
-
-    Keras Tuner starts L-BFGS-B (numerical gradients, one GP prediction per call) from 50
-    random points, which took 5-50 s per trial on our ~15-knob space, as long as a whole
-    trial on the shipped sample. We score `RAW_CANDIDATES` random points in one vectorised
-    prediction and start L-BFGS-B only from the best `RESTARTS` of them (the
-    raw-samples-then-restarts scheme of BoTorch's `optimize_acqf`): about a second, and a
-    minimum at least as low as the best candidate's. L-BFGS-B gets its gradient from
-    `value_and_gradient` (one GP prediction per iterate, not one per dimension).
-    """
-    import scipy.optimize
-    from keras_tuner.engine import trial as trial_module
-
-    class FastAcquisition:
-        def populate_space(self, trial_id: str) -> dict[str, Any]:
-            completed = [t for t in self.trials.values() if t.status == "COMPLETED"]
-            dimensions = len(self.hyperparameters.space)
-            if len(completed) < (self.num_initial_points or max(3 * dimensions, 3)):
-                return super().populate_space(trial_id)  # random phase: Keras Tuner's own
-            x, y = self._vectorize_trials()
-            self.gpr.fit(np.nan_to_num(x, posinf=0, neginf=0),
-                         np.nan_to_num(y, posinf=0, neginf=0))
-
-            def bound(points: np.ndarray) -> np.ndarray:
-                mu, sigma = self.gpr.predict(np.atleast_2d(points), return_std=True)
-                return np.ravel(mu - self.beta * sigma)
-
-            limits = self._get_hp_bounds()
-            raw = self._random_state.uniform(limits[:, 0], limits[:, 1],
-                                             size=(RAW_CANDIDATES, limits.shape[0]))
-            scores = bound(raw)
-            best_x, best = raw[int(np.argmin(scores))], float(np.min(scores))
-            for start in raw[np.argsort(scores)[:RESTARTS]]:
-                found = scipy.optimize.minimize(
-                    lambda p: value_and_gradient(bound, p, limits[:, 1]), x0=start,
-                    jac=True, bounds=limits, method="L-BFGS-B")
-                if float(found.fun) < best:
-                    best_x, best = found.x, float(found.fun)
-            return {"status": trial_module.TrialStatus.RUNNING,
-                    "values": self._vector_to_values(best_x)}
-
-    return FastAcquisition
-
-
-def oracle_seed(seed: int) -> int:
-    """Keras Tuner treats seed 0 as "no seed" (random); shift so every --seed is reproducible."""
-    return seed + 1
-
-
-def make_oracle(space: Space, settings: TuneSettings) -> Any:
-    """One of Keras Tuner's own oracles, with our small overrides mixed in."""
-    import keras_tuner as kt
-
-    mixin = _oracle_mixin()
-    objective = kt.Objective(OBJECTIVE, direction="max")
-    common = {"objective": objective, "hyperparameters": space.declare(),
-              "seed": oracle_seed(settings.seed),
-              "max_consecutive_failed_trials": settings.max_failures}
-    if settings.tuner == "random":
-        base, extra = kt.oracles.RandomSearchOracle, {"max_trials": settings.max_trials}
-    elif settings.tuner == "bayesian":
-        base = kt.oracles.BayesianOptimizationOracle
-        extra = {"max_trials": settings.max_trials,
-                 "num_initial_points": min(settings.initial_points, settings.max_trials)}
-    elif settings.tuner == "grid":
-        base, extra = kt.oracles.GridSearchOracle, {"max_trials": settings.max_trials}
-    elif settings.tuner == "tpe":
-        from hpsearch.search.tpe import import_optuna, tpe_oracle_class
-
-        import_optuna()  # one clear error now, not at the first ask
-        base, extra = tpe_oracle_class(), {"max_trials": settings.max_trials}
-    elif settings.tuner == "hyperband":
-        base = kt.oracles.HyperbandOracle
-        extra = {"max_epochs": space.base.epochs, "factor": settings.hyperband_factor}
-    else:
-        raise ConfigError(f"--tuner {settings.tuner!r} is unknown; choose one of "
-                          f"{', '.join(TUNERS)}")
-    bases = (mixin, _fast_acquisition(), base) if settings.tuner == "bayesian" else (mixin, base)
-    oracle_cls = type(f"CV{base.__name__}", bases, {})
-    try:
-        oracle = oracle_cls(**common, **extra)
-    except ValueError as exc:  # e.g. grid search over a continuous range
-        raise ConfigError(f"--tuner {settings.tuner}: {exc}") from exc
-    if settings.tuner == "hyperband":
-        oracle.max_trials = settings.max_trials  # Hyperband has no budget of its own in KT
-    oracle.warm_start = settings.warm_start
-    return oracle
-
-
-def make_tuner_class() -> type:
-    import keras_tuner as kt
-    from keras_tuner.src.distribute import utils as dist_utils
-
-    class CVTuner(kt.Tuner):
-        """A Keras Tuner `Tuner` whose trials are scored by k-fold CV via `evaluate`."""
-
-        def __init__(self, oracle: Any, space: Space, settings: TuneSettings, project: Project,
-                     hooks: Hooks | None = None, **kwargs: Any) -> None:
-            self.space, self.settings, self.project = space, settings, project
-            self.hooks = hooks or Hooks()
-            from hpsearch.search.project import check_kt_state
-
-            # Damaged Keras Tuner state is refused for library callers and workers too.
-            check_kt_state(project.dir / KT_DIR,
-                           {r.trial_id for r in project.records() if r.final})
-            with contextlib.redirect_stdout(io.StringIO()):  # KT prints "Reloading ..."
-                super().__init__(oracle=oracle, hypermodel=None, directory=str(project.dir),
-                                 project_name=KT_DIR, overwrite=False, **kwargs)
-
-        deadline: float | None = None  # time.time() by which the last trial must end
-
-        def pre_create_trial(self) -> None:
-            # time_budget, like Optuna's timeout: start no trial that would end after it
-            if self.deadline is not None and \
-                    time.time() + expected_trial_seconds(self.project) > self.deadline:
-                raise TimeBudgetSpent
-
-        # -------------------------------------------------------- the one real override
-        def run_trial(self, trial: Any, data: Dataset, **_: Any) -> dict[str, float]:
-            from keras_tuner.errors import FailedTrialError, FatalError
-
-            from hpsearch.training.evaluate import Protocol, evaluate_seeds
-
-            values = dict(trial.hyperparameters.values)
-            params = {k: v for k, v in values.items() if not k.startswith("tuner/")}
-            old = self.project.read_record(trial.trial_id)
-            if old is not None and old.final and old.params == params:
-                # Finished before a kill, but the oracle never heard: report, don't re-run.
-                if old.status == "failed":
-                    raise FailedTrialError(old.reason)
-                return {OBJECTIVE: old.mean}
-            budget = int(values.get("tuner/epochs", self.space.base.epochs))
-            initial = int(values.get("tuner/initial_epoch", 0))
-            record = TrialRecord(trial.trial_id, params, {}, worker=self.tuner_id,
-                                 epochs_budget=budget)
-            try:
-                cfg = self.space.to_config(params, epochs=max(1, budget - initial))
-            except ConfigError as exc:
-                self._finish(record, "failed", str(exc))
+        values = dict(trial.hyperparameters.values)
+        params = {k: v for k, v in values.items() if not k.startswith("tuner/")}
+        old = self.project.read_record(trial.trial_id)
+        if old is not None and old.final and old.params == params:
+            # Finished before a kill, but the oracle never heard: report, don't re-run.
+            if old.status == "failed":
+                raise FailedTrialError(old.reason)
+            return {OBJECTIVE: old.mean}
+        budget = int(values.get("tuner/epochs", self.space.base.epochs))
+        initial = int(values.get("tuner/initial_epoch", 0))
+        record = TrialRecord(trial.trial_id, params, {}, worker=self.tuner_id,
+                             epochs_budget=budget)
+        try:
+            cfg = self.space.to_config(params, epochs=max(1, budget - initial))
+        except ConfigError as exc:
+            self._finish(record, "failed", str(exc))
+            raise FailedTrialError(str(exc)) from exc
+        record.config = cfg.to_dict() | {"epochs": budget}
+        self.project.write_record(record)
+        if self.hooks.trial_begin:
+            self.hooks.trial_begin(trial.trial_id, cfg)
+        start = time.perf_counter()
+        continues = self.algorithm.continues_parent
+        parent = values.get("tuner/trial_id") if continues else None
+        try:
+            results, outcome = evaluate_seeds(
+                cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
+                on_epoch=self._live(record, initial, start),
+                gate=self._gate(record, budget, initial),
+                keep_model=continues, initial_weights=self._parent_weights(parent))
+        except HpsearchError as exc:  # the record must not stay "running"
+            record.folds, record.wall_time = [], time.perf_counter() - start
+            self._finish(record, "failed", str(exc))
+            if isinstance(exc, TrialFailed):  # this trial's own problem
                 raise FailedTrialError(str(exc)) from exc
-            record.config = cfg.to_dict() | {"epochs": budget}
-            self.project.write_record(record)
-            if self.hooks.trial_begin:
-                self.hooks.trial_begin(trial.trial_id, cfg)
-            start = time.perf_counter()
-            parent = values.get("tuner/trial_id") if self.settings.tuner == "hyperband" else None
-            hyperband = self.settings.tuner == "hyperband"
-            try:
-                results, outcome = evaluate_seeds(
-                    cfg, data, Protocol.kfold(self.settings.folds), [self.settings.seed],
-                    on_epoch=self._live(record, initial, start),
-                    gate=self._gate(record, budget, initial),
-                    keep_model=hyperband, initial_weights=self._parent_weights(parent))
-            except HpsearchError as exc:  # the record must not stay "running"
-                record.folds, record.wall_time = [], time.perf_counter() - start
-                self._finish(record, "failed", str(exc))
-                if isinstance(exc, TrialFailed):  # this trial's own problem
-                    raise FailedTrialError(str(exc)) from exc
-                # A setting every trial would trip on: Keras Tuner's search lets only its
-                # FatalError through (others just fail the trial); run_search unwraps it.
-                raise FatalError(str(exc)) from exc
-            result = results[0]
-            if isinstance(result, TrialFailed):
-                record.folds = []  # a failed trial has no scores (its live curves go)
-                record.wall_time = time.perf_counter() - start
-                self._finish(record, "failed", str(result))
-                raise FailedTrialError(str(result))
-            if hyperband:  # one checkpoint per fold (per tower), for the promoted children
-                self._save_fold_weights(trial.trial_id, outcome.towers)
-            record.folds = [fold_summary(fold) for fold in result.folds]
-            for summary in record.folds:  # Hyperband: epochs count from the parent's start
-                summary["best_epoch"] += initial
-                summary["epochs_run"] += initial
+            # A setting every trial would trip on: Keras Tuner's search lets only its
+            # FatalError through (others just fail the trial); run_search unwraps it.
+            raise FatalError(str(exc)) from exc
+        result = results[0]
+        if isinstance(result, TrialFailed):
+            record.folds = []  # a failed trial has no scores (its live curves go)
             record.wall_time = time.perf_counter() - start
-            self._finish(record, "pruned" if result.status == "pruned" else "ok", record.reason)
-            if self.hooks.tensorboard is not None:
-                from hpsearch.search.tensorboard import log_trial
+            self._finish(record, "failed", str(result))
+            raise FailedTrialError(str(result))
+        if continues:  # one checkpoint per fold (per tower), for the promoted children
+            self._save_fold_weights(trial.trial_id, outcome.towers)
+        record.folds = [fold_summary(fold) for fold in result.folds]
+        for summary in record.folds:  # Hyperband: epochs count from the parent's start
+            summary["best_epoch"] += initial
+            summary["epochs_run"] += initial
+        record.wall_time = time.perf_counter() - start
+        self._finish(record, "pruned" if result.status == "pruned" else "ok", record.reason)
+        if self.hooks.tensorboard is not None:
+            from hpsearch.search.tensorboard import log_trial
 
-                log_trial(self.hooks.tensorboard, record)
-            return {OBJECTIVE: record.mean}
+            log_trial(self.hooks.tensorboard, record)
+        return {OBJECTIVE: record.mean}
 
-        # -------------------------------------------------------- helpers
-        def _live(self, record: TrialRecord, initial: int, start: float) -> Any:
-            """The epoch hook: the caller's, then, once every fold has reported an epoch, the
-            running record rewritten with each fold's curves so far (live dashboards read
-            them; the final record replaces them with the folds' summaries)."""
-            curves: dict[int, dict[str, list[float]]] = {}
+    # -------------------------------------------------------- helpers
+    def _live(self, record: TrialRecord, initial: int, start: float) -> EpochHook:
+        """The epoch hook: the caller's, then, once every fold has reported an epoch, the
+        running record rewritten with each fold's curves so far (live dashboards read
+        them; the final record replaces them with the folds' summaries)."""
+        curves: dict[int, dict[str, list[float]]] = {}
 
-            def on_epoch(fold: int, epoch: int, logs: dict[str, float]) -> None:
-                if self.hooks.epoch:
-                    self.hooks.epoch(fold, epoch, logs)
-                for key, value in logs.items():
-                    curves.setdefault(fold, {}).setdefault(key, []).append(value)
-                if fold != self.settings.folds - 1:
-                    return
-                record.folds = [{
-                    "fold": j, "val_accuracy": h.get("val_accuracy", [None])[-1],
-                    "val_loss": h.get("val_loss", [None])[-1],
-                    "train_accuracy": h.get("accuracy", [None])[-1],
-                    "train_loss": h.get("loss", [None])[-1],
-                    "best_epoch": int(np.argmax(h.get("val_accuracy", [0]))) + 1 + initial,
-                    "epochs_run": len(h.get("loss", [])) + initial, "history": h}
-                    for j, h in sorted(curves.items())]
-                record.wall_time = time.perf_counter() - start
-                self.project.write_record(record)
-            return on_epoch
+        def on_epoch(fold: int, epoch: int, logs: dict[str, float]) -> None:
+            if self.hooks.epoch:
+                self.hooks.epoch(fold, epoch, logs)
+            for key, value in logs.items():
+                curves.setdefault(fold, {}).setdefault(key, []).append(value)
+            if fold != self.settings.folds - 1:
+                return
+            record.folds = [{
+                "fold": j, "val_accuracy": h.get("val_accuracy", [None])[-1],
+                "val_loss": h.get("val_loss", [None])[-1],
+                "train_accuracy": h.get("accuracy", [None])[-1],
+                "train_loss": h.get("loss", [None])[-1],
+                "best_epoch": int(np.argmax(h.get("val_accuracy", [0]))) + 1 + initial,
+                "epochs_run": len(h.get("loss", [])) + initial, "history": h}
+                for j, h in sorted(curves.items())]
+            record.wall_time = time.perf_counter() - start
+            self.project.write_record(record)
+        return on_epoch
 
-        def _gate(self, record: TrialRecord, budget: int, initial: int) -> Any:
-            """The per-epoch pruning question for this trial (None: never pruned).
+    def _gate(self, record: TrialRecord, budget: int, initial: int) -> EpochGate | None:
+        """The per-epoch pruning question for this trial (None: never pruned).
 
-            Hyperband is left to its own successive halving: its trials resume from a
-            parent's epoch, so their curves do not line up with their peers'."""
-            if not self.settings.prune or self.settings.tuner == "hyperband":
-                return None
-            from hpsearch.search.pruning import MedianPruner, mean_curve
+        An algorithm without `median_pruning` (Hyperband) is left to its own schedule: its
+        trials resume from a parent's epoch, so their curves do not line up with their
+        peers'."""
+        if not self.settings.prune or not self.algorithm.median_pruning:
+            return None
+        from hpsearch.search.pruning import MedianPruner, mean_curve
 
-            pruner = replace(MedianPruner.for_budget(budget),
-                             min_trials=self.settings.prune_min_trials)
-            peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
-            cache: dict[str, list[float]] = {}
-            seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
+        pruner = replace(MedianPruner.for_budget(budget),
+                         min_trials=self.settings.prune_min_trials)
+        peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
+        cache: dict[str, list[float]] = {}
+        seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
 
-            def go_on(epoch: int, folds: list[dict[str, float]]) -> bool:
-                running = float(sum(f["val_accuracy"] for f in folds) / len(folds))
-                # Peers finish while this trial runs (other workers too): read each peer's
-                # record again only when it has changed, not every record every epoch.
-                for peer_id, path in self.project.record_paths().items():
-                    if peer_id in cache or peer_id == record.trial_id:
-                        continue
-                    try:
-                        stamp = path.stat().st_mtime_ns
-                    except OSError:
-                        continue
-                    if seen.get(peer_id) == stamp:
-                        continue
-                    seen[peer_id] = stamp
-                    peer = self.project.read_record(peer_id)
-                    if peer is not None and peer.status in peer_statuses and \
-                            peer.epochs_budget == budget:
-                        cache[peer_id] = mean_curve([f["history"] for f in peer.folds])
-                decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
-                if decision.prune:
-                    record.reason = decision.reason
-                return not decision.prune
-            return go_on
-
-        def _parent_weights(self, parent: str | None) -> list[Any] | None:
-            if parent is None:
-                return None
-            weights = []
-            for fold in range(self.settings.folds):
-                path = Path(self.get_trial_dir(parent)) / f"fold{fold}.weights.npz"
-                if not path.is_file():
-                    weights.append(None)
+        def go_on(epoch: int, folds: list[dict[str, float]]) -> bool:
+            running = float(sum(f["val_accuracy"] for f in folds) / len(folds))
+            # Peers finish while this trial runs (other workers too): read each peer's
+            # record again only when it has changed, not every record every epoch.
+            for peer_id, path in self.project.record_paths().items():
+                if peer_id in cache or peer_id == record.trial_id:
                     continue
                 try:
-                    with np.load(path) as saved:
-                        weights.append([saved[f"w{i}"] for i in range(len(saved.files))])
-                except (OSError, ValueError, KeyError) as exc:
-                    raise TrialFailed(f"{path}: Hyperband checkpoint cannot be loaded ({exc}); "
-                                      "delete it to retrain that fold from scratch") from exc
-            return weights
+                    stamp = path.stat().st_mtime_ns
+                except OSError:
+                    continue
+                if seen.get(peer_id) == stamp:
+                    continue
+                seen[peer_id] = stamp
+                peer = self.project.read_record(peer_id)
+                if peer is not None and peer.status in peer_statuses and \
+                        peer.epochs_budget == budget:
+                    cache[peer_id] = mean_curve([f["history"] for f in peer.folds])
+            decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
+            if decision.prune:
+                record.reason = decision.reason
+            return not decision.prune
+        return go_on
 
-        def _save_fold_weights(self, trial_id: str, towers: Any) -> None:
-            from hpsearch.training.towers import tower_weights
-
-            self.project.guard()
-            directory = Path(self.get_trial_dir(trial_id))
-            directory.mkdir(parents=True, exist_ok=True)
-            for fold in range(self.settings.folds):
-                path = directory / f"fold{fold}.weights.npz"
-                partial = path.with_name(path.name + ".partial.npz")
-                try:
-                    np.savez(partial, **{f"w{i}": w
-                                         for i, w in enumerate(tower_weights(towers, fold))})
-                    os.replace(partial, path)  # a kill mid-write leaves the old file or none
-                except OSError as exc:
-                    raise storage_error(path, exc) from exc
-
-        def _finish(self, record: TrialRecord, status: str, reason: str) -> None:
-            record.status, record.reason, record.finished = status, reason, now()
-            self.project.write_record(record)
-
-        def on_trial_end(self, trial: Any) -> None:
-            super().on_trial_end(trial)
-            self.project.write_results(self.settings.folds)
-            record = self.project.read_record(trial.trial_id)
-            if record is not None and self.hooks.trial_end:
-                self.hooks.trial_end(record)
-
-        # Models are never kept: nothing to save or load per trial (flat memory).
-        def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+    def _parent_weights(self, parent: str | None) -> list[list[np.ndarray] | None] | None:
+        if parent is None:
             return None
+        weights = []
+        for fold in range(self.settings.folds):
+            path = Path(self.get_trial_dir(parent)) / f"fold{fold}.weights.npz"
+            if not path.is_file():
+                weights.append(None)
+                continue
+            try:
+                with np.load(path) as saved:
+                    weights.append([saved[f"w{i}"] for i in range(len(saved.files))])
+            except (OSError, ValueError, KeyError) as exc:
+                raise TrialFailed(f"{path}: Hyperband checkpoint cannot be loaded ({exc}); "
+                                  "delete it to retrain that fold from scratch") from exc
+        return weights
 
-        def load_model(self, trial: Any) -> Any:
-            raise HpsearchError("hpsearch does not keep trial models; use `hpsearch export "
-                                "--from DIR` to refit the best config")
+    def _save_fold_weights(self, trial_id: str, towers: Any) -> None:
+        from hpsearch.training.towers import tower_weights
 
-        def save(self) -> None:
-            self.project.guard()
-            if not self._is_worker():
-                self.oracle.save()
-            atomic_write_json(self._get_tuner_fname(), self.get_state())
+        self.project.guard()
+        directory = Path(self.get_trial_dir(trial_id))
+        directory.mkdir(parents=True, exist_ok=True)
+        for fold in range(self.settings.folds):
+            path = directory / f"fold{fold}.weights.npz"
+            partial = path.with_name(path.name + ".partial.npz")
+            try:
+                np.savez(partial, **{f"w{i}": w
+                                     for i, w in enumerate(tower_weights(towers, fold))})
+                os.replace(partial, path)  # a kill mid-write leaves the old file or none
+            except OSError as exc:
+                raise storage_error(path, exc) from exc
 
-        def _get_tuner_fname(self) -> str:
-            # One file for the chief or a single process, so either can resume the other.
-            name = self.tuner_id if dist_utils.has_chief_oracle() and \
-                not dist_utils.is_chief_oracle() else "tuner0"
-            return os.path.join(str(self.project_dir), f"{name}.json")
+    def _finish(self, record: TrialRecord, status: str, reason: str) -> None:
+        record.status, record.reason, record.finished = status, reason, now()
+        self.project.write_record(record)
 
-    return CVTuner
+    def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        super().on_trial_end(trial)
+        self.project.write_results(self.settings.folds)
+        record = self.project.read_record(trial.trial_id)
+        if record is not None and self.hooks.trial_end:
+            self.hooks.trial_end(record)
+
+    # Models are never kept: nothing to save or load per trial (flat memory).
+    def save_model(self, trial_id: str, model: object, step: int = 0) -> None:
+        return None
+
+    def load_model(self, trial: kt.engine.trial.Trial) -> NoReturn:
+        raise HpsearchError("hpsearch does not keep trial models; use `hpsearch export "
+                            "--from DIR` to refit the best config")
+
+    def save(self) -> None:
+        self.project.guard()
+        if not kt_adapter.is_worker(self):
+            self.oracle.save()
+        atomic_write_json(self._get_tuner_fname(), self.get_state())
+
+    def _get_tuner_fname(self) -> str:
+        # One file for the chief or a single process, so either can resume the other.
+        name = self.tuner_id if kt_adapter.is_distributed_worker() else "tuner0"
+        return os.path.join(str(self.project_dir), f"{name}.json")
+
 
 
 def build_tuner(space: Space, settings: TuneSettings, project: Project,
-                hooks: Hooks | None = None) -> Any:
-    from keras_tuner.src import config as kt_config
+                hooks: Hooks | None = None) -> CVTuner:
+    """The tuner of `settings.tuner` over `space`, writing into `project`.
 
-    kt_config.DEBUG = False  # KT prints every failed trial's traceback; our record has reason
+    Args:
+        space: the search space.
+        settings: the tune settings.
+        project: the tune directory.
+        hooks: what the caller wants to hear about.
+
+    Returns:
+        A `CVTuner` whose oracle has reloaded any state the directory holds.
+    """
+    kt_adapter.quiet_failures()
     oracle = make_oracle(space, settings)
-    if hasattr(oracle, "records"):  # TPE: told pruned trials and curves from the records
-        oracle.records = lambda: {r.trial_id: r for r in project.records()}
-    return make_tuner_class()(oracle, space, settings, project, hooks)
+    oracle.record_source = lambda: {r.trial_id: r for r in project.records()}
+    return CVTuner(oracle, space, settings, project, hooks)
 
 
-def remaining_trials(tuner: Any) -> int:
+def remaining_trials(tuner: CVTuner) -> int:
     """Trials still to start (the oracle counts running-then-killed trials as started)."""
     done = sum(1 for t in tuner.oracle.trials.values()
                if t.status in ("COMPLETED", "FAILED"))
@@ -496,7 +336,7 @@ def expected_trial_seconds(project: Project) -> float:
     return float(np.median(times)) if times else 0.0
 
 
-def run_search(tuner: Any, data: Dataset, deadline: float | None = None) -> bool:
+def run_search(tuner: CVTuner, data: Dataset, deadline: float | None = None) -> bool:
     """`tuner.search`, with Keras Tuner's failure stop turned into a one-line error.
 
     Args:

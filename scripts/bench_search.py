@@ -199,12 +199,13 @@ def plain_kfold(cfg, data, splits, epochs: int, deadline: float,
 def hpsearch_side(space, data, args, directory: Path, start: float) -> list[dict[str, Any]]:
     """`hpsearch tune` in process, with `--time-budget`: every trial's end time and score."""
     from hpsearch.search.project import Project
-    from hpsearch.search.tuner import Hooks, TuneSettings, build_tuner, run_search
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import Hooks, build_tuner, run_search
 
     side = args.side or ""  # the side's name says its variant: -tpe, -cold, -allpeers
     tuner = "tpe" if "-tpe" in side else args.tuner
     peers = "all" if "-allpeers" in side else args.prune_peers
-    settings = TuneSettings(tuner=tuner, max_trials=100_000, folds=args.folds,
+    settings = TuneSpec(tuner=tuner, max_trials=100_000, folds=args.folds,
                             seed=args.seed, prune=not args.no_prune, prune_peers=peers)
     project = Project(directory)
     project.open({"fingerprint": space.fingerprint(), "tuner": tuner,

@@ -82,10 +82,11 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     import keras_tuner  # noqa: F401
 
     from hpsearch.search.project import Project
-    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import build_tuner, run_search
 
     # warm start off: sample exactly what plain RandomSearch samples
-    settings = TuneSettings(tuner="random", max_trials=trials, folds=folds, seed=seed,
+    settings = TuneSpec(tuner="random", max_trials=trials, folds=folds, seed=seed,
                             prune=prune, warm_start=False)
     project = Project(directory / "hpsearch")
     project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": folds,
@@ -100,7 +101,7 @@ def hpsearch_tuner(space, data, trials: int, folds: int, epochs: int, seed: int,
     else:
         run_search(build_tuner(space, settings, project), data)
     wall = time.perf_counter() - start
-    rows = project.write_results(folds)
+    rows = project.write_results(folds).rows
     rows = sorted(rows, key=lambda r: int(r["trial_id"]))
     return wall, [r["mean_val_accuracy"] if r["status"] == "ok" else float("nan")
                   for r in rows], time_split(project, wall)

@@ -37,11 +37,12 @@ def main() -> None:
     from hpsearch.data import load_dataset
     from hpsearch.search.project import Project
     from hpsearch.search.space import build_space
-    from hpsearch.search.tuner import Hooks, TuneSettings, build_tuner, run_search
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import Hooks, build_tuner, run_search
 
     data = load_dataset(args.dataset, args.data_dir)
     space = build_space(fixes=[f"epochs={args.epochs}", "patience=0"])
-    settings = TuneSettings(tuner="random", max_trials=args.trials, folds=args.folds,
+    settings = TuneSpec(tuner="random", max_trials=args.trials, folds=args.folds,
                             prune=False)
     samples: list[float] = []
     hooks = Hooks(trial_end=lambda record: samples.append(rss_mib()))

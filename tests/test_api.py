@@ -82,7 +82,7 @@ def test_tune_resume_reuses_settings_and_refuses_a_conflict(tmp_path, small_data
     assert len(search.results()) == 2 and search.best_config is not None
     assert search.results()["rank_val_accuracy"].iloc[0] == 1
     meta = json.loads((directory / "project.json").read_text())
-    assert meta["options"]["prune"] is False and meta["options"]["epochs"] == 1
+    assert meta["spec"]["prune"] is False and meta["spec"]["epochs"] == 1
     more = hp.tune(directory, small_data, max_trials=3, resume=True, quiet=True)
     assert len(more.results()) == 3  # --no-prune, random, epochs 1 all came from the project
     with pytest.raises(hp.ProjectError, match=r"different search \(`epochs` 1 -> 2\)"):
@@ -123,3 +123,14 @@ def test_library_errors_are_typed(tmp_path, small_data):
         hp.tune(tmp_path / "none", small_data, resume=True)
     with pytest.raises(hp.ProjectError, match="does not exist"):
         hp.report(tmp_path / "none")
+
+
+def test_tune_resume_refuses_a_conflict_even_at_the_default(tmp_path, small_data):
+    """`folds=2` is the default, yet against a stored 3 it is a conflict, as on the CLI."""
+    directory = tmp_path / "t"
+    hp.tune(directory, small_data, max_trials=1, folds=3, epochs=1, fix=SPACE, prune=False,
+            tuner="random", quiet=True)
+    with pytest.raises(hp.ProjectError, match=r"different search \(`folds` 3 -> 2\)"):
+        hp.tune(directory, small_data, max_trials=2, folds=2, resume=True, quiet=True)
+    meta = json.loads((directory / "project.json").read_text())
+    assert meta["spec"]["folds"] == 3 and meta["spec"]["max_trials"] == 1  # nothing written

@@ -6,7 +6,7 @@ import pytest
 
 from hpsearch.search.budget import calibrate
 from hpsearch.search.space import build_space
-from hpsearch.search.tuner import TuneSettings
+from hpsearch.search.spec import TuneSpec
 
 
 def test_the_estimate_times_k_fold_towers_of_sampled_configs(small_data, monkeypatch):
@@ -21,7 +21,7 @@ def test_the_estimate_times_k_fold_towers_of_sampled_configs(small_data, monkeyp
 
     monkeypatch.setattr(evaluate_module, "fit_towers", spy)
     space = build_space(fixes=["layers=1", "batch_size=256"])
-    settings = TuneSettings(max_trials=10, folds=3)
+    settings = TuneSpec(max_trials=10, folds=3)
     estimate = calibrate(space, settings, small_data, samples=1)
     # every timed config ran as a trial runs: 3 folds as 3 towers, validated, 2 epochs
     assert calls and all(k == 3 == sets and validated for _, k, sets, validated in calls)

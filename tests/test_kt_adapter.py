@@ -15,7 +15,7 @@ from hpsearch.search import kt_adapter
 from hpsearch.search.oracles import ORACLES, make_oracle, oracle_class
 from hpsearch.search.oracles.base import CVOracle
 from hpsearch.search.space import build_space
-from hpsearch.search.tuner import TuneSettings
+from hpsearch.search.spec import TuneSpec
 
 ROOT = Path(__file__).resolve().parents[1] / "hpsearch"
 
@@ -60,7 +60,7 @@ def test_each_registered_oracle_is_a_module_level_cv_oracle(name: str) -> None:
     cls = oracle_class(name)
     assert issubclass(cls, CVOracle) and cls.name == name
     assert cls.__qualname__ == cls.__name__  # a module-level class, not built in a factory
-    settings = TuneSettings(tuner=name, max_trials=7, seed=3)
+    settings = TuneSpec(tuner=name, max_trials=7, seed=3)
     space = build_space()
     oracle = make_oracle(space, settings)
     assert type(oracle) is cls and oracle.max_trials == 7

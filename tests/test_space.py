@@ -100,10 +100,11 @@ def test_first_trial_is_the_defaults_unless_warm_start_is_off(tmp_path, warm_sta
     import keras_tuner as kt
 
     from hpsearch.search.oracles.base import oracle_seed
-    from hpsearch.search.tuner import TuneSettings, make_oracle
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import make_oracle
 
     space = build_space()
-    ours = make_oracle(space, TuneSettings(tuner="random", max_trials=3, seed=4,
+    ours = make_oracle(space, TuneSpec(tuner="random", max_trials=3, seed=4,
                                            warm_start=warm_start))
     plain = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_accuracy", "max"),
                                           max_trials=3, seed=oracle_seed(4),

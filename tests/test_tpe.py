@@ -26,9 +26,10 @@ def _space(tmp_path):
 
 
 def _oracle(space, tmp_path, seed=0, max_trials=100):
-    from hpsearch.search.tuner import TuneSettings, make_oracle
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import make_oracle
 
-    oracle = make_oracle(space, TuneSettings(tuner="tpe", max_trials=max_trials, seed=seed))
+    oracle = make_oracle(space, TuneSpec(tuner="tpe", max_trials=max_trials, seed=seed))
     oracle._set_project_dir(str(tmp_path / "kt"), "p")
     return oracle
 
@@ -105,12 +106,13 @@ def test_log_step_ints_keep_to_keras_tuners_grid(tmp_path):
 def tpe_project(tmp_path_factory, small_data):
     """A real 10-trial TPE search (2 folds x 5 epochs, pruning on) on 600 images."""
     from hpsearch.search.project import Project
-    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import build_tuner, run_search
 
     tmp = tmp_path_factory.mktemp("tpe")
     space = _space(tmp)
     space = type(space)(space.knobs, space.base.with_overrides({"epochs": 5}), space.hidden)
-    settings = TuneSettings(tuner="tpe", max_trials=10, folds=2, seed=0, prune=True)
+    settings = TuneSpec(tuner="tpe", max_trials=10, folds=2, seed=0, prune=True)
     project = Project(tmp / "p")
     project.open({"fingerprint": space.fingerprint(), "tuner": "tpe", "folds": 2,
                   "dataset": small_data.name, "data_dir": None, "seed": 0, "prune": True,

@@ -94,11 +94,12 @@ def test_resume_refuses_a_different_search(tmp_path, cli) -> None:
 
 
 def _search(tmp_path, space_text: str, **settings):
-    """A search in process through the library (TuneSettings the CLI does not expose)."""
+    """A search in process through the library (TuneSpec the CLI does not expose)."""
     from hpsearch.data import load_dataset
     from hpsearch.search.project import Project
     from hpsearch.search.space import build_space
-    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.tuner import build_tuner, run_search
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "space.toml"
@@ -107,7 +108,7 @@ def _search(tmp_path, space_text: str, **settings):
 
     space = build_space(path, ["batch_size=256", "layers=1", "units=64"],
                         ModelConfig(epochs=settings.pop("epochs", 4), patience=0))
-    settings = TuneSettings(tuner="random", folds=2, **settings)
+    settings = TuneSpec(tuner="random", folds=2, **settings)
     project = Project(tmp_path / "p")
     project.open({"fingerprint": space.fingerprint(), "tuner": "random", "folds": 2,
                   "dataset": "fashion-mnist-sample", "seed": 0, "prune": settings.prune,

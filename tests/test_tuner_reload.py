@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from hpsearch.search.space import build_space
-from hpsearch.search.tuner import TuneSettings, make_oracle
+from hpsearch.search.spec import TuneSpec
+from hpsearch.search.tuner import make_oracle
 
 
 def test_trial_orphaned_between_state_writes_is_retried(tmp_path):
     space = build_space(None, ["hidden=16"], None)
-    settings = TuneSettings(tuner="random", max_trials=2)
+    settings = TuneSpec(tuner="random", max_trials=2)
     oracle = make_oracle(space, settings)
     oracle._set_project_dir(str(tmp_path), "kt")
     oracle.save()

@@ -12,6 +12,8 @@ from hpsearch.api.evaluation import as_data
 from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
 from hpsearch.errors import ProjectError
+from hpsearch.search.spec import TuneSpec
+from hpsearch.search.view import ProjectView
 
 
 @dataclass(repr=False)
@@ -20,20 +22,28 @@ class Search(Shown):
 
     Attributes:
         directory: the project directory (`project.json`, `trials/`, `results.csv`).
-        meta: the project's settings (tuner, folds, space, options).
-        rows: one dict per trial, as in `results.csv`.
+        view: the project as read once (`Project.view()`): ranked rows, counts, the best.
         stopped_on_time: the time budget ended the search before `max_trials`.
+        data: what it was tuned on, for `export` (else the stored name).
     """
 
     directory: Path
-    meta: dict[str, Any]
-    rows: list[dict[str, Any]]
+    view: ProjectView
     stopped_on_time: bool = False
-    data: Dataset | None = None  # what it was tuned on, for `export` (else the stored name)
+    data: Dataset | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The project's project.json."""
+        return self.view.meta
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per trial, as in `results.csv`."""
+        return self.view.rows
 
     def ranked(self) -> list[dict[str, Any]]:
-        return sorted((r for r in self.rows if r.get("rank_val_accuracy")),
-                      key=lambda r: r["rank_val_accuracy"])
+        return self.view.ranked()
 
     def results(self) -> Any:
         """One row per trial like `cv_results_` (split scores, mean, sample std, rank,
@@ -51,8 +61,7 @@ class Search(Shown):
     @property
     def best(self) -> dict[str, Any] | None:
         """The best completed trial's row (None before any trial completed)."""
-        ranked = [r for r in self.ranked() if r["status"] == "ok"]
-        return ranked[0] if ranked else None
+        return self.view.best
 
     @property
     def best_config(self) -> ModelConfig | None:
@@ -67,9 +76,7 @@ class Search(Shown):
         from hpsearch.stats import top_k_note
 
         best = self.best
-        counts = {s: sum(r["status"] == s for r in self.rows)
-                  for s in ("ok", "pruned", "failed", "running")}
-        done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        done = ", ".join(f"{n} {s}" for s, n in self.view.counts().items() if n)
         if best is None:
             return f"no completed trial yet ({done or 'no trials'})"
         text = (f"best: trial {best['trial_id']}, {best['mean_val_accuracy']:.4f} ± "
@@ -82,12 +89,11 @@ class Search(Shown):
     def plot(self) -> Any:
         """Each trial's mean CV score in trial order and the best so far: a Figure."""
         from hpsearch.reports.figures import trials_figure
-        from hpsearch.search.results import trial_order
 
-        rows = sorted(self.rows, key=lambda r: trial_order(str(r["trial_id"])))
+        rows = self.view.in_trial_order()
         return trials_figure([r.get("mean_val_accuracy") if r["status"] == "ok" else None
-                              for r in rows], f"{self.meta.get('tuner')} search, "
-                              f"{self.meta.get('folds')}-fold CV")
+                              for r in rows], f"{self.spec.tuner} search, "
+                              f"{self.spec.folds}-fold CV")
 
     def export(self, out: str | Path | None = None, data: Dataset | str | None = None,
                overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
@@ -103,11 +109,19 @@ class Search(Shown):
         return export_project(self.directory, out, data or self.data, overwrite=overwrite,
                               skip_damaged=skip_damaged, seed=seed, quiet=quiet)
 
-    def export_command(self) -> str:
-        from hpsearch.search.best import export_command, stored_data_options
+    @property
+    def spec(self) -> TuneSpec:
+        """The search's settings, as stored in project.json."""
+        from hpsearch.search.project import spec_of
 
-        return export_command(self.directory, self.meta.get("dataset"),
-                              self.meta.get("data_dir"), stored_data_options(self.meta))
+        return self.view.spec or spec_of(self.meta)
+
+    def export_command(self) -> str:
+        from hpsearch.search.best import export_command
+
+        spec = self.spec
+        return export_command(self.directory, spec.dataset, spec.data_dir,
+                              dict(spec.data_options or {}))
 
     def _title(self) -> str:
         return f"Search {self.directory}: {len(self.rows)} trials"
@@ -123,48 +137,44 @@ def load_search(directory: str | Path) -> Search:
 
     project = Project(directory)
     meta = project.read_meta()
-    return Search(Path(directory), meta, _rows(project, meta), bool(meta.get("stopped")))
+    return Search(Path(directory), project.view(meta), bool(meta.get("stopped")))
 
 
-def _rows(project: Any, meta: dict[str, Any]) -> list[dict[str, Any]]:
-    from hpsearch.search.results import rank_rows, results_rows
-
-    scan = project.scan()
-    return rank_rows(results_rows(scan.records, int(meta["folds"]))
-                     + [d.row for d in scan.damaged if d.row])
-
-
-def tune(directory: str | Path, data: Dataset | str, max_trials: int = 30, folds: int = 2,
-         epochs: int = 15, tuner: str = "bayesian", space: str | Path | None = None,
-         fix: list[str] | dict[str, Any] | None = None, resume: bool = False,
-         overwrite: bool = False, time_budget: str | float | None = None, patience: int = 0,
-         prune: bool = True, seed: int = 0, max_failures: int = 5, workers: int = 0,
-         tensorboard: str | Path | None = None, quiet: bool = False) -> Search:
+def tune(directory: str | Path, data: Dataset | str, max_trials: int | None = None,
+         folds: int | None = None, epochs: int | None = None, tuner: str | None = None,
+         space: str | Path | None = None, fix: list[str] | dict[str, Any] | None = None,
+         resume: bool = False, overwrite: bool = False,
+         time_budget: str | float | None = None, patience: int | None = None,
+         prune: bool | None = None, seed: int | None = None, max_failures: int | None = None,
+         workers: int = 0, tensorboard: str | Path | None = None,
+         quiet: bool = False) -> Search:
     """Search the space with Keras Tuner, scoring every trial by k-fold CV on training data.
 
     Every trial writes its record as it ends, so an interrupted search resumes with
-    `resume=True` (the stored settings are reused; only `max_trials`, `max_failures` and
-    `time_budget` may change). The test set is never read.
+    `resume=True`: the stored settings are reused, and any setting you pass must equal the
+    stored one (even when it equals the default); only `max_trials`, `max_failures` and
+    `time_budget` may change. The test set is never read. A setting left at None takes its
+    default from `hpsearch.search.spec.TuneSpec` (shown in brackets).
 
     Args:
         directory: the project directory (created; an existing one needs `resume` or
             `overwrite`).
         data: a `Dataset` or a name/path for `load_dataset`.
-        max_trials: configs to try.
-        folds: stratified CV folds per trial.
-        epochs: max epochs per fold (the cosine schedule anneals over them).
+        max_trials: configs to try [30].
+        folds: stratified CV folds per trial [2].
+        epochs: max epochs per fold (the cosine schedule anneals over them) [15].
         tuner: `"random"`, `"bayesian"`, `"tpe"` (Optuna's TPE; needs optuna),
-            `"hyperband"` or `"grid"`.
+            `"hyperband"` or `"grid"` [bayesian].
         space: a TOML file that replaces or narrows knobs of the default space.
         fix: pin knobs or config fields, e.g. `{"optimizer": "adam"}` or `["optimizer=adam"]`.
         resume: continue the search in `directory`.
         overwrite: delete the search in `directory` and start again.
         time_budget: `"20m"`, `"1h"`, or seconds: start no trial that would end after it
             (like Optuna's `timeout`); the table then says it stopped on time.
-        patience: early stopping on validation loss (0 = off).
-        prune: stop hopeless trials early (the per-epoch median rule).
-        seed: fixes the folds, the oracle and the initial weights.
-        max_failures: stop after this many failed trials in a row.
+        patience: early stopping on validation loss (0 = off) [0].
+        prune: stop hopeless trials early (the per-epoch median rule) [True].
+        seed: fixes the folds, the oracle and the initial weights [0].
+        max_failures: stop after this many failed trials in a row [5].
         workers: run N worker processes on this machine (0 = in process).
         tensorboard: log every fold to this directory (HParams plugin).
         quiet: no progress bar.
@@ -192,17 +202,11 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int = 30, folds
              "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
              "max_failures": max_failures, "dataset": data.name,
              "time_budget": parse_duration(time_budget)}
-    if resume:  # a default value is not "given": the stored setting stays
-        given = {k: v for k, v in given.items() if k not in _DEFAULTS or v != _DEFAULTS[k]}
     options = resolve(Path(directory), given, resume, overwrite)
     run = run_tune(Path(directory), options, data, resume=resume, overwrite=overwrite,
                    workers=workers, tensorboard=Path(tensorboard) if tensorboard else None,
                    quiet=quiet)
-    return Search(Path(directory), run.project.meta or {}, run.rows, run.stopped_on_time, data)
-
-
-_DEFAULTS = {"tuner": "bayesian", "max_trials": 30, "folds": 2, "epochs": 15, "patience": 0,
-             "prune": True, "seed": 0, "max_failures": 5}
+    return Search(Path(directory), run.view, run.stopped_on_time, data)
 
 
 def _fix_value(value: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -29,9 +29,12 @@ from hpsearch.cli.options import (
     table_options,
 )
 from hpsearch.errors import ConfigError
+from hpsearch.search.spec import TuneSpec
+from hpsearch.search.view import ProjectView
 from hpsearch.stats import SD_LABEL, top_k_note
 
 console = Console()
+DEFAULTS = TuneSpec()  # the one place a tune setting's default is stated
 DEFAULT_DIR = Path("tune-project")
 
 
@@ -48,16 +51,17 @@ def tune(
         "silently).")] = DEFAULT_DIR,
     tuner: Annotated[str, typer.Option(help="random | bayesian | tpe (Optuna's TPE; needs "
                                             "optuna) | hyperband | grid.")]
-    = "bayesian",
-    max_trials: Annotated[int, typer.Option(help="How many configs to try.")] = 30,
+    = DEFAULTS.tuner,
+    max_trials: Annotated[int, typer.Option(help="How many configs to try.")]
+    = DEFAULTS.max_trials,
     folds: Annotated[int, typer.Option("--folds", "-k", help="Stratified CV folds per trial.")]
-    = 2,
+    = DEFAULTS.folds,
     epochs: Annotated[int, typer.Option(help="Max epochs per fold (Hyperband: per trial); "
                                              "the cosine schedule anneals over them.")]
-    = 15,
+    = DEFAULTS.epochs,
     patience: Annotated[int, typer.Option(help="Early stopping patience on validation loss "
                                                 "(0 = off: the cosine schedule sets the "
-                                                "length).")] = 0,
+                                                "length).")] = DEFAULTS.patience,
     space_file: Annotated[Path | None, typer.Option(
         "--space", help="TOML file that replaces or narrows knobs of the default space "
         "(format: docs/TUNE.md).")] = None,
@@ -66,7 +70,7 @@ def tune(
     = None,
     prune: Annotated[bool, typer.Option(help="Stop a trial early (per epoch, the median "
                                              "rule) when it cannot plausibly beat the best.")]
-    = True,
+    = DEFAULTS.prune,
     resume: Annotated[bool, typer.Option(help="Continue the search in --directory.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Delete the search in --directory and start "
                                                  "again.")] = False,
@@ -80,21 +84,21 @@ def tune(
                                            "loopback unless you ask.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Oracle port (0 = pick a free one).")] = 0,
     max_failures: Annotated[int, typer.Option(help="Stop after this many failed trials in a "
-                                                   "row.")] = 5,
+                                                   "row.")] = DEFAULTS.max_failures,
     tensorboard: Annotated[Path | None, typer.Option(
         help="Log every fold with the HParams plugin to DIR (view: tensorboard --logdir DIR).")]
     = None,
     time_budget: Annotated[str | None, typer.Option(
         help="Start no trial that would end after this much time (20m, 1h30m, 90s), like "
              "Optuna's timeout; the trial table says it stopped on time.")] = None,
-    dataset: Dataset = "fashion-mnist",
+    dataset: Dataset = DEFAULTS.dataset,
     data_dir: DataDir = None,
     target: Target = None,
     test: TestTable = None,
     test_size: TestSize = None,
     scale: Scale = "standard",
     one_hot: OneHot = None,
-    seed: Seed = 0,
+    seed: Seed = DEFAULTS.seed,
     quiet: Quiet = False,
     json_out: Json = False,
 ) -> None:
@@ -131,7 +135,7 @@ def tune(
     from hpsearch.search.project import Project
 
     if not resume:  # refuse a used directory before loading any data
-        Project(directory).check({}, False, overwrite)
+        Project(directory).check(False, overwrite)
     data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
                      options.folds, options.data_options)
     with resume_line(f"interrupted: the finished trials are saved in {directory}; continue "
@@ -139,7 +143,7 @@ def tune(
         run = run_tune(directory, options, data, resume=resume, overwrite=overwrite,
                        workers=workers, bind=bind, port=port, tensorboard=tensorboard,
                        quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
-    _report(run.project, run.rows, json_out)
+    _report(run.project.dir, run.view, json_out)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -148,22 +152,19 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _report(project: Any, rows: list[dict], json_out: bool) -> None:
-    from hpsearch.search.best import export_command, stored_data_options
+def _report(directory: Path, view: ProjectView, json_out: bool) -> None:
+    from hpsearch.search.best import export_command
 
-    meta = project.meta or {}
-    ranked = sorted((r for r in rows if r["rank_val_accuracy"]),
-                    key=lambda r: r["rank_val_accuracy"])
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "pruned", "failed",
-                                                                "running")}
-    command = export_command(project.dir, meta.get("dataset"), meta.get("data_dir"),
-                             stored_data_options(meta))
+    meta, spec, rows = view.meta, view.spec or TuneSpec(), view.rows
+    ranked, counts = view.ranked(), view.counts()
+    command = export_command(directory, spec.dataset, spec.data_dir,
+                             dict(spec.data_options or {}))
     note = top_k_note(ranked[:5])  # Nadeau-Bengio corrected t by fold, Holm over the top 5
-    payload = {"directory": str(project.dir), "counts": counts, "top": ranked[:5],
+    payload = {"directory": str(directory), "counts": counts, "top": ranked[:5],
                "noise": note, "stopped": meta.get("stopped"), "export_command": command}
 
     def render() -> None:
-        table = Table(title=f"top {min(5, len(ranked))} of {len(rows)} trials in {project.dir}",
+        table = Table(title=f"top {min(5, len(ranked))} of {len(rows)} trials in {directory}",
                       caption=meta.get("stopped"))
         for column in ("rank", "trial", f"val accuracy ({SD_LABEL})", "folds", "status",
                        "config"):
@@ -185,12 +186,12 @@ def _report(project: Any, rows: list[dict], json_out: bool) -> None:
     emit(payload, json_out, render)
 
 
-def _dry_run(options: Any, json_out: bool) -> None:
+def _dry_run(options: TuneSpec, json_out: bool) -> None:
     from hpsearch.search.budget import calibrate
 
     data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
                      table=options.data_options)
-    estimate = calibrate(options.space(), options.settings(), data, options.time_budget)
+    estimate = calibrate(options.space(), options, data, options.time_budget)
     emit(estimate, json_out, lambda: console.print(estimate["summary"]))
 
 

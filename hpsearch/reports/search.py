@@ -55,7 +55,8 @@ def budget(search: Search) -> dict[str, Any]:
     """What the search has spent so far, as a flat dict (also written as report_budget.csv)."""
     counts = {s: len(search.by_status(s)) for s in ("ok", "pruned", "failed", "running",
                                                      "damaged")}
-    planned = search.meta.get("max_trials")
+    spec = search.spec
+    planned = spec.max_trials if spec else None
     folds_done = sum(len(t.folds) for t in search.trials)
     starts = [d for t in search.trials if (d := _when(t.started))]
     ends = [d for t in search.trials if (d := _when(t.finished))]
@@ -70,8 +71,8 @@ def budget(search: Search) -> dict[str, Any]:
             "compute_seconds": round(sum(t.wall_time for t in search.trials), 1),
             "wall_seconds": None if span is None else round(span, 1),
             "workers": len({t.worker for t in search.trials if t.worker}) or None,
-            "tuner": search.meta.get("tuner"), "dataset": search.meta.get("dataset"),
-            "seed": search.meta.get("seed"), "source": search.source}
+            "tuner": spec and spec.tuner, "dataset": spec and spec.dataset,
+            "seed": spec and spec.seed, "source": search.source}
 
 
 def _duration(seconds: float | None) -> str:
@@ -85,10 +86,12 @@ def _duration(seconds: float | None) -> str:
 def export_command(search: Search) -> str:
     """The exact `hpsearch export` line for the best trial, as the tune command prints it."""
     from hpsearch.search.best import export_command as command
-    from hpsearch.search.best import stored_data_options
 
-    return command(search.directory, search.meta.get("dataset"), search.meta.get("data_dir"),
-                   stored_data_options(search.meta))
+    spec = search.spec
+    if spec is None:
+        return command(search.directory)
+    return command(search.directory, spec.dataset, spec.data_dir,
+                   dict(spec.data_options or {}))
 
 
 def _table_rows(trials: list[Trial], folds: int) -> list[dict[str, Any]]:

@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.fileio import read_json
-from hpsearch.search.project import PROJECT_FILE, PROJECT_KIND, TRIALS_DIR, Project, meta_problem
-from hpsearch.search.results import RESULTS_JSON, max_split, read_results, record_from_row
+from hpsearch.search.project import (
+    PROJECT_FILE,
+    PROJECT_KIND,
+    TRIALS_DIR,
+    Project,
+    meta_problem,
+    stored_spec,
+)
+from hpsearch.search.results import RESULTS_JSON, read_results, record_from_row
+from hpsearch.search.spec import TuneSpec
 
 
 @dataclass
@@ -75,6 +83,11 @@ class Search:
     source: str
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def spec(self) -> TuneSpec | None:
+        """The search's settings (None when project.json and its copy are unreadable)."""
+        return stored_spec(self.meta)
+
     def by_status(self, status: str) -> list[Trial]:
         return [t for t in self.trials if t.status == status]
 
@@ -124,16 +137,6 @@ def _trial(data: dict[str, Any]) -> Trial:
     return trial
 
 
-def _rank(trials: list[Trial]) -> None:
-    """Same order as `tune_results.rank_rows`: completed by mean score, then pruned ones. A
-    damaged trial ranks by what the table still says it scored, so the best is never silently
-    the runner-up."""
-    scored = [t for t in trials if t.status in ("ok", "pruned", "damaged") and t.mean is not None]
-    scored.sort(key=lambda t: (t.status == "pruned", -(t.mean or 0.0)))
-    for rank, trial in enumerate(scored, start=1):
-        trial.rank = rank
-
-
 def load_search(directory: Path) -> Search:
     """Everything the report needs from a tune project, from the freshest files available."""
     project = Project(directory)
@@ -144,12 +147,12 @@ def load_search(directory: Path) -> Search:
         notes.append(f"{PROJECT_FILE} is {problem or meta_problem(meta)}: " + (
             f"settings come from {RESULTS_JSON}" if copy else "settings are unknown"))
         meta = copy or {}
-    scan = project.scan()
-    folds = int(meta.get("folds") or 0)
+    view = project.view(meta)  # the one ranking (results.csv's): the report re-ranks nothing
+    scan = view.scan
+    folds = view.folds
     source = f"{TRIALS_DIR}/"
     trials = [_trial(asdict(r)) for r in scan.records]
     for damage in scan.damaged:
-        folds = folds or max_split(damage.row or {})
         trial = _trial(record_from_row(damage.row, folds) if damage.row
                        else {"trial_id": damage.key})
         trial.status, trial.reason = "damaged", damage.line()
@@ -159,10 +162,11 @@ def load_search(directory: Path) -> Search:
               "--resume`)" for t in scan.tables]
     if not scan.records and not scan.damaged and scan.rows:  # a copied-out table alone
         source = scan.source
-        folds = folds or max_split(scan.rows[0])
         trials = [_trial(record_from_row(r, folds)) for r in scan.rows]
     folds = folds or max((int(f.get("fold", 0)) + 1 for t in trials for f in t.folds),
                          default=0)
     trials.sort(key=lambda t: t.sort_key)
-    _rank(trials)
+    ranks = view.rank_of()
+    for trial in trials:
+        trial.rank = ranks.get(trial.trial_id)
     return Search(directory, meta, folds, trials, source, notes)

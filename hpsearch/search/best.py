@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.config import ModelConfig
-from hpsearch.search.project import Project
+from hpsearch.search.project import Project, spec_of
 
 
 def best_from_project(directory: str | Path, skip_damaged: bool = False
@@ -38,8 +38,8 @@ def best_from_project(directory: str | Path, skip_damaged: bool = False
         >>> cfg, cv, data = best_from_project("tune-project")  # doctest: +SKIP
     """
     project = Project(directory)
-    meta = project.read_meta()
-    folds = int(meta.get("folds", 0))
+    spec = spec_of(project.read_meta())
+    folds = spec.folds
     best, scan = project.best(folds, skip_damaged)
     epochs = max(1, round(best["mean_best_epoch"]))
     cfg = ModelConfig.from_dict(best["config"], source=f"{directory} trial {best['trial_id']}")
@@ -49,21 +49,15 @@ def best_from_project(directory: str | Path, skip_damaged: bool = False
           "std": best["std_val_accuracy"],
           "splits": [best[f"split{i}_val_accuracy"] for i in range(folds)],
           "mean_best_epoch": best["mean_best_epoch"], "refit_epochs": epochs,
-          "tuner": meta.get("tuner"), "seed": meta.get("seed")}
+          "tuner": spec.tuner, "seed": spec.seed}
     warnings = [f"skipped damaged trial {d.key}: {d.line()}" for d in scan.damaged]
     warnings += [f"{t.line()}; the trial records are intact and were used (the table is "
                  "rebuilt by `hpsearch tune --resume`)" for t in scan.tables]
     if scan.damaged:
         cv["skipped_damaged"] = [d.key for d in scan.damaged]
-    data = {"dataset": meta.get("dataset", "fashion-mnist"), "data_dir": meta.get("data_dir"),
-            "data_options": stored_data_options(meta), "warnings": warnings}
+    data = {"dataset": spec.dataset, "data_dir": spec.data_dir,
+            "data_options": dict(spec.data_options or {}), "warnings": warnings}
     return cfg, cv, data
-
-
-def stored_data_options(meta: dict[str, Any]) -> dict[str, Any]:
-    """A project's table settings (target, test, test_size, scale, one_hot) as
-    `load_dataset` keywords; {} for other data and for projects from before tables."""
-    return dict((meta.get("options") or {}).get("data_options") or {})
 
 
 def export_command(directory: str | Path, dataset: str | None = None,

@@ -72,7 +72,7 @@ def calibrate(space: Any, settings: Any, data: Dataset, time_budget: float | Non
 
     Args:
         space: the search space (its warm-start config and `samples` random ones are timed).
-        settings: the `TuneSettings` (trials, folds, seed).
+        settings: the `TuneSpec` (trials, folds, seed).
         data: the training data.
         time_budget: seconds; the estimate then says how many trials fit.
         samples: random configs to time besides the warm-start one.
@@ -82,7 +82,7 @@ def calibrate(space: Any, settings: Any, data: Dataset, time_budget: float | Non
         one-line `summary`.
 
     Example:
-        >>> calibrate(build_space(), TuneSettings(max_trials=30), data)["summary"]  # doctest: +SKIP
+        >>> calibrate(build_space(), TuneSpec(max_trials=30), data)["summary"]  # doctest: +SKIP
     """
     n = min(CALIBRATION_EXAMPLES, len(data.y_train))
     rng = np.random.default_rng(settings.seed)

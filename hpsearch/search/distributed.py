@@ -183,9 +183,9 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
         >>> run_worker("127.0.0.1:8000", Path("runs/t1"), None, 2)  # doctest: +SKIP
     """
     from hpsearch.data import load_dataset
-    from hpsearch.search.best import stored_data_options
+    from hpsearch.search.project import spec_of
     from hpsearch.search.space import Space
-    from hpsearch.search.tuner import TuneSettings, build_tuner, run_search
+    from hpsearch.search.tuner import build_tuner, run_search
 
     host, port = parse_address(oracle)
     if os.environ.get(CHIEF_PID_ENV, "").isdigit():
@@ -193,7 +193,7 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
     project = Project(directory)
     meta = project.read_meta()
     space = Space.from_dict(meta["space"])
-    settings = TuneSettings(**meta["settings"])
+    settings = spec_of(meta)
     watch = ChiefWatch(host, port, project.dir / LOCK_FILE, oracle_timeout,
                        on_lost or exit_on_lost)
     watch.start()
@@ -203,7 +203,7 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    data = load_dataset(meta["dataset"], meta.get("data_dir"), **stored_data_options(meta))
+    data = load_dataset(settings.dataset, settings.data_dir, **dict(settings.data_options or {}))
     worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
     with kt_env(worker_id, host, port):
         tuner = build_tuner(space, settings, project)

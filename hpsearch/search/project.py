@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hpsearch.errors import DamagedFile, ProjectError
+from hpsearch.errors import ConfigError, DamagedFile, ProjectError
 from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
 from hpsearch.locks import LOCK_FILE
 from hpsearch.records import fold_record
@@ -31,20 +31,23 @@ from hpsearch.search.results import (
     RESULTS_JSON,
     STATUSES,
     describe_row,
-    rank_rows,
     read_results,
     record_from_row,
-    results_rows,
     rows_to_csv,
     trial_order,
 )
+from hpsearch.search.spec import TuneSpec
+from hpsearch.search.view import ProjectView
 
+DEFAULT_SPEC = TuneSpec()
 PROJECT_FILE = "project.json"
 PROJECT_KIND = "hpsearch-tune"
 TRIALS_DIR = "trials"
 KT_DIR = "kt"  # Keras Tuner's own oracle/trial state lives under DIR/kt
-# Settings that must match to resume: anything that changes what a score means.
-IDENTITY_KEYS = ("fingerprint", "tuner", "folds", "dataset", "seed", "prune")
+# Where projects written before `TuneSpec` kept settings (read by TuneSpec.from_meta; a
+# resume rewrites project.json with "spec" alone).
+LEGACY_KEYS = ("tuner", "folds", "dataset", "data_dir", "seed", "prune", "max_trials",
+               "settings", "options")
 
 
 def now() -> str:
@@ -156,8 +159,11 @@ class Project:
         copy = results.get("project") if not problem and isinstance(results, dict) else None
         return copy if not meta_problem(copy, PROJECT_KIND) else None
 
-    def check(self, meta: dict[str, Any], resume: bool, overwrite: bool) -> dict[str, Any] | None:
-        """Refuse what `open` would refuse, writing nothing. Returns the old metadata."""
+    def check(self, resume: bool, overwrite: bool) -> dict[str, Any] | None:
+        """Refuse what `open` would refuse, writing nothing. Returns the old metadata.
+
+        Whether resumed settings match the stored ones is `TuneSpec.resume`'s question
+        (asked before this, by `session.resolve`), not this one's."""
         if resume and overwrite:
             raise ProjectError("pass either --resume or --overwrite, not both")
         exists = self.dir.is_dir() and any(p.name != LOCK_FILE for p in self.dir.iterdir())
@@ -181,27 +187,24 @@ class Project:
         if not resume:
             raise ProjectError(f"{self.dir} already holds a tune project; pass --resume to "
                                "continue it or --overwrite to start again")
-        changed = [k for k in IDENTITY_KEYS if old.get(k) != meta.get(k)]
-        if changed:
-            what = ", ".join(f"{k} {old.get(k)!r} -> {meta.get(k)!r}" for k in changed)
-            raise ProjectError(f"cannot resume {self.dir}: it was started with a different "
-                               f"search ({what}); use another --directory or --overwrite")
         return old
 
     def open(self, meta: dict[str, Any], resume: bool, overwrite: bool) -> dict[str, Any]:
         """Create, resume or overwrite; never silently reuse. Returns the metadata in force."""
-        old = self.check(meta, resume, overwrite)
+        old = self.check(resume, overwrite)
         if old is None:
             return self._create(meta)
         if overwrite:
             self.clear()
             return self._create(meta)
-        self.notes = self.repair(int(old["folds"]))
-        merged = old | {"max_trials": meta["max_trials"], "resumed": now()}
+        spec = spec_of(meta)  # the stored settings with the resumable ones given now
+        self.notes = self.repair(spec.folds)
+        merged = {k: v for k, v in old.items() if k not in LEGACY_KEYS} \
+            | {"version": 2, "spec": spec.to_dict(), "resumed": now()}
         atomic_write_json(self.meta_path, merged)
         self.meta = merged
         if self.notes:  # the tables are rebuilt now, not at the end of the search
-            self.write_results(int(old["folds"]), merged)
+            self.write_results(spec.folds, merged)
         return merged
 
     def _create(self, meta: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +213,7 @@ class Project:
         except OSError as exc:
             raise ProjectError(f"cannot create {self.dir} ({exc.strerror or exc}); choose a "
                                "writable --directory") from exc
-        meta = {"kind": PROJECT_KIND, "version": 1, "created": now()} | meta
+        meta = {"kind": PROJECT_KIND, "version": 2, "created": now()} | meta
         atomic_write_json(self.meta_path, meta)
         self.meta = meta
         return meta
@@ -315,20 +318,42 @@ class Project:
         data, problem = read_json(self.dir / KT_DIR / f"trial_{trial_id}" / "trial.json")
         return None if problem or not isinstance(data, dict) else data.get("status")
 
+    # ------------------------------------------------------------ the view
+    def view(self, meta: dict[str, Any] | None = None) -> ProjectView:
+        """The project read once: trials ranked, ordered, counted, damage marked, best picked.
+
+        Args:
+            meta: the settings in force, when the caller has them (else project.json, or the
+                copy in results.json, or none).
+
+        Returns:
+            A `ProjectView`.
+
+        Example:
+            >>> Project("tune-project").view().best["trial_id"]  # doctest: +SKIP
+            '3'
+        """
+        if meta is None:
+            meta = self.meta or self._current_meta() or self.meta_copy() or {}
+        return ProjectView.build(meta, stored_spec(meta), self.scan())
+
     # ------------------------------------------------------------ results table
-    def write_results(self, folds: int, meta: dict[str, Any] | None = None) -> list[dict]:
+    def write_results(self, folds: int, meta: dict[str, Any] | None = None) -> ProjectView:
         """Rebuild results.json/csv from the records. A damaged record keeps the row the old
         table had for it (never silently dropped); project.json's settings ride along in
-        results.json as the copy `repair` restores it from."""
+        results.json as the copy `repair` restores it from.
+
+        Returns:
+            The view the tables were written from."""
         self.guard()
-        scan = self.scan()
-        kept = [d.row for d in scan.damaged if d.row]
-        rows = rank_rows(results_rows(scan.records, folds) + kept)
         meta = meta or self.meta or self._current_meta()
+        view = ProjectView.build(meta, replace(stored_spec(meta) or TuneSpec(), folds=folds),
+                                 self.scan())
+        rows = view.rows
         payload = {"project": meta, "metric": "val_accuracy", "folds": folds, "trials": rows}
         atomic_write_json(self.dir / RESULTS_JSON, payload)
         atomic_write_text(self.dir / RESULTS_CSV, rows_to_csv(rows, folds))
-        return rows
+        return view
 
     def _current_meta(self) -> dict[str, Any]:
         meta, problem = read_json(self.meta_path)
@@ -337,7 +362,8 @@ class Project:
     def best(self, folds: int, skip_damaged: bool = False) -> tuple[dict[str, Any], Scan]:
         """The best intact trial's row, refusing while any record is damaged or missing
         (unless `skip_damaged`): the best might be the one we cannot read."""
-        scan = self.scan()
+        view = self.view()
+        scan = view.scan
         if scan.damaged and not skip_damaged:
             by_table = sorted((d for d in scan.damaged if (d.row or {}).get("rank_val_accuracy")),
                               key=lambda d: d.row["rank_val_accuracy"])
@@ -348,12 +374,12 @@ class Project:
             raise DamagedFile(f"{first.line()}{which}{more}; run the same `hpsearch tune` "
                               "command with --resume to repair it, or pass --skip-damaged to "
                               "export the best intact trial", first.path)
-        rows = [r for r in rank_rows(results_rows(scan.records, folds))
-                if r["rank_val_accuracy"] == 1]
-        if not rows or rows[0]["status"] != "ok":
+        intact = ProjectView.build(view.meta, replace(view.spec or TuneSpec(), folds=folds),
+                                   replace(scan, damaged=[]))  # the best *intact* trial
+        if not scan.records or intact.best is None:
             raise ProjectError(f"{self.dir} has no completed trial yet; run or resume "
                                "`hpsearch tune` first")
-        return rows[0], scan
+        return intact.best, scan
 
 
 @dataclass
@@ -367,13 +393,24 @@ class Scan:
     source: str  # which table the rows came from
 
 
-def _trial_order(trial_id: str) -> tuple[int, str]:
-    return (int(trial_id) if trial_id.isdigit() else 10**9, trial_id)
-
-
 # ---------------------------------------------------------------- shapes of our files
-IDENTITY_TYPES = {"fingerprint": str, "tuner": str, "folds": int, "dataset": str, "seed": int,
-                  "prune": bool}
+SPEC_TYPES = {"tuner": str, "folds": int, "dataset": str, "seed": int, "prune": bool,
+              "max_trials": int}
+
+
+def spec_of(meta: dict[str, Any]) -> TuneSpec:
+    """The settings a project.json (or its copy in results.json) holds.
+
+    Raises:
+        ConfigError: they are not valid settings (`meta_problem` says so first).
+    """
+    return TuneSpec.from_meta(meta)
+
+
+def stored_spec(meta: Any) -> TuneSpec | None:
+    """The settings of a project.json that reads well; None for an unknown or damaged one
+    (a report then says the settings are unknown)."""
+    return spec_of(meta) if meta and not meta_problem(meta) else None
 
 
 def meta_problem(meta: Any, kind: str = PROJECT_KIND) -> str:
@@ -382,11 +419,18 @@ def meta_problem(meta: Any, kind: str = PROJECT_KIND) -> str:
         return f"holds {kind_of(meta)}, not the project's settings (wrong shape)"
     if meta.get("kind") != kind:
         return f"kind is {meta.get('kind')!r}, not {kind!r} (wrong shape)"
-    for key, expected in IDENTITY_TYPES.items():
-        value = meta.get(key)
+    if not isinstance(meta.get("fingerprint"), str):
+        return f"fingerprint is {meta.get('fingerprint')!r}, not str (wrong shape)"
+    stored = meta.get("spec") if isinstance(meta.get("spec"), dict) else meta
+    for key, expected in SPEC_TYPES.items():
+        value = stored.get(key, getattr(DEFAULT_SPEC, key))
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             return f"{key} is {value!r}, not {expected.__name__} (wrong shape)"
-    return "" if meta["folds"] >= 2 else f"folds is {meta['folds']} (wrong shape)"
+    try:
+        spec_of(meta)
+    except (ConfigError, TypeError) as exc:
+        return f"{exc} (wrong shape)"
+    return ""
 
 
 def _number_or_none(value: Any) -> bool:

@@ -36,8 +36,8 @@ from hpsearch.search.kt_adapter import kt
 from hpsearch.search.oracles import ORACLES, make_oracle
 from hpsearch.search.oracles.base import OBJECTIVE, CVOracle
 from hpsearch.search.project import KT_DIR, Project, TrialRecord, fold_summary, now
-from hpsearch.search.pruning import DEFAULT_MIN_TRIALS
 from hpsearch.search.space import Space
+from hpsearch.search.spec import TuneSpec
 
 if TYPE_CHECKING:
     from hpsearch.config import ModelConfig
@@ -46,25 +46,7 @@ if TYPE_CHECKING:
 TUNERS = tuple(ORACLES)
 
 
-@dataclass(frozen=True)
-class TuneSettings:
-    """Everything that decides what a search does (the space aside)."""
-
-    tuner: str = "bayesian"
-    max_trials: int = 30
-    folds: int = 3
-    seed: int = 0
-    prune: bool = True  # the per-epoch median rule (pruning.py); not with Hyperband
-    prune_min_trials: int = DEFAULT_MIN_TRIALS  # finished trials before anything is pruned
-    # Whose values at an epoch make the pruning median: "finished" trials only (Optuna's
-    # MedianPruner), or "all" trials that reached that epoch, pruned ones included.
-    prune_peers: str = "finished"
-    max_failures: int = 5
-    hyperband_factor: int = 3
-    initial_points: int = 8  # Bayesian: random trials before the Gaussian process takes over
-    # First trial = every knob's default (a known-good config); off only where a search must
-    # sample exactly what plain Keras Tuner samples (scripts/bench_tune.py).
-    warm_start: bool = True
+TuneSettings = TuneSpec  # its name before search/spec.py (scripts and notebooks use it)
 
 
 @dataclass
@@ -80,7 +62,7 @@ class Hooks:
 class CVTuner(kt.Tuner):
     """A Keras Tuner `Tuner` whose trials are scored by k-fold CV via `evaluate`."""
 
-    def __init__(self, oracle: CVOracle, space: Space, settings: TuneSettings,
+    def __init__(self, oracle: CVOracle, space: Space, settings: TuneSpec,
                  project: Project, hooks: Hooks | None = None, **kwargs: Any) -> None:
         self.space, self.settings, self.project = space, settings, project
         self.hooks = hooks or Hooks()
@@ -300,7 +282,7 @@ class CVTuner(kt.Tuner):
 
 
 
-def build_tuner(space: Space, settings: TuneSettings, project: Project,
+def build_tuner(space: Space, settings: TuneSpec, project: Project,
                 hooks: Hooks | None = None) -> CVTuner:
     """The tuner of `settings.tuner` over `space`, writing into `project`.
 

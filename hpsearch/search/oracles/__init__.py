@@ -44,8 +44,9 @@ from typing import TYPE_CHECKING
 from hpsearch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hpsearch.search.oracles.base import CVOracle, TuneSettingsLike
+    from hpsearch.search.oracles.base import CVOracle
     from hpsearch.search.space import Space
+    from hpsearch.search.spec import TuneSpec
 
 # --tuner value -> "module:Class" under hpsearch.search.oracles (one line per algorithm)
 ORACLES: dict[str, str] = {
@@ -76,7 +77,7 @@ def oracle_class(name: str) -> type[CVOracle]:
     return found
 
 
-def make_oracle(space: Space, spec: TuneSettingsLike) -> CVOracle:
+def make_oracle(space: Space, spec: TuneSpec) -> CVOracle:
     """The oracle of `spec.tuner` for `space`, ready to pass to the tuner.
 
     Args:
@@ -88,8 +89,8 @@ def make_oracle(space: Space, spec: TuneSettingsLike) -> CVOracle:
 
     Example:
         >>> from hpsearch.search.space import build_space
-        >>> from hpsearch.search.tuner import TuneSettings
-        >>> make_oracle(build_space(), TuneSettings(tuner="random")).max_trials
+        >>> from hpsearch.search.spec import TuneSpec
+        >>> make_oracle(build_space(), TuneSpec(tuner="random")).max_trials
         30
     """
     return oracle_class(spec.tuner).build(space, spec)

@@ -10,7 +10,7 @@ algorithm is a subclass that names itself and states its constructor arguments
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from hpsearch.errors import ConfigError
 from hpsearch.fileio import atomic_write_json
@@ -20,20 +20,9 @@ from hpsearch.search.kt_adapter import kt
 if TYPE_CHECKING:
     from hpsearch.search.project import TrialRecord
     from hpsearch.search.space import Space
+    from hpsearch.search.spec import TuneSpec
 
 OBJECTIVE = "val_accuracy"
-
-
-class TuneSettingsLike(Protocol):
-    """The tune settings an oracle reads (the tuner's settings object satisfies it)."""
-
-    tuner: str
-    max_trials: int
-    seed: int
-    max_failures: int
-    hyperband_factor: int
-    initial_points: int
-    warm_start: bool
 
 
 def oracle_seed(seed: int) -> int:
@@ -71,7 +60,7 @@ class CVOracle(kt.Oracle):
 
     # ------------------------------------------------------------------ the algorithm hook
     @classmethod
-    def arguments(cls, space: Space, spec: TuneSettingsLike) -> dict[str, object]:
+    def arguments(cls, space: Space, spec: TuneSpec) -> dict[str, object]:
         """This algorithm's constructor arguments beyond the common ones (override it).
 
         Args:
@@ -84,7 +73,7 @@ class CVOracle(kt.Oracle):
         return {"max_trials": spec.max_trials}
 
     @classmethod
-    def build(cls, space: Space, spec: TuneSettingsLike) -> CVOracle:
+    def build(cls, space: Space, spec: TuneSpec) -> CVOracle:
         """A ready oracle: the common arguments, the algorithm's own, and the warm start.
 
         Raises:

@@ -20,10 +20,11 @@ import scipy.optimize
 
 from hpsearch.search import kt_adapter
 from hpsearch.search.kt_adapter import kt
-from hpsearch.search.oracles.base import CVOracle, TuneSettingsLike
+from hpsearch.search.oracles.base import CVOracle
 
 if TYPE_CHECKING:
     from hpsearch.search.space import Space
+    from hpsearch.search.spec import TuneSpec
 
 RAW_CANDIDATES = 2000  # random points scored in one batched GP call
 RESTARTS = 5  # ... of which the best few start L-BFGS-B
@@ -65,7 +66,7 @@ class BayesianOracle(CVOracle, kt.oracles.BayesianOptimizationOracle):
     name = "bayesian"
 
     @classmethod
-    def arguments(cls, space: Space, spec: TuneSettingsLike) -> dict[str, object]:
+    def arguments(cls, space: Space, spec: TuneSpec) -> dict[str, object]:
         return {"max_trials": spec.max_trials,
                 "num_initial_points": min(spec.initial_points, spec.max_trials)}
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hpsearch.search.kt_adapter import kt
-from hpsearch.search.oracles.base import CVOracle, TuneSettingsLike
+from hpsearch.search.oracles.base import CVOracle
 
 if TYPE_CHECKING:
     from hpsearch.search.space import Space
+    from hpsearch.search.spec import TuneSpec
 
 
 class HyperbandOracle(CVOracle, kt.oracles.HyperbandOracle):
@@ -29,6 +30,6 @@ class HyperbandOracle(CVOracle, kt.oracles.HyperbandOracle):
         self.max_trials = max_trials  # Keras Tuner's Hyperband has no trial budget of its own
 
     @classmethod
-    def arguments(cls, space: Space, spec: TuneSettingsLike) -> dict[str, object]:
+    def arguments(cls, space: Space, spec: TuneSpec) -> dict[str, object]:
         return {"max_trials": spec.max_trials, "max_epochs": space.base.epochs,
                 "factor": spec.hyperband_factor}

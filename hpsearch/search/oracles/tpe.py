@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from hpsearch.errors import ConfigError
 from hpsearch.search.kt_adapter import kt
-from hpsearch.search.oracles.base import CVOracle, TuneSettingsLike
+from hpsearch.search.oracles.base import CVOracle
 
 if TYPE_CHECKING:
     from hpsearch.search.space import Space
+    from hpsearch.search.spec import TuneSpec
 
 STARTUP_TRIALS = 8  # random trials (after the warm start) before TPE models the rest
 
@@ -101,7 +102,7 @@ class TPEOracle(CVOracle, kt.Oracle):
     name = "tpe"
 
     @classmethod
-    def build(cls, space: Space, spec: TuneSettingsLike) -> CVOracle:
+    def build(cls, space: Space, spec: TuneSpec) -> CVOracle:
         import_optuna()  # one clear error now, not at the first ask
         return super().build(space, spec)
 

@@ -303,12 +303,55 @@ def _check_finite(rows: np.ndarray, names: list[str] | None, what: str) -> None:
                     f"the first at {where}; remove or impute them")
 
 
+def _spread(rows: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-input offset and spread (sd or range, 0 for a constant input) of `rows`."""
+    if scale == "standard":
+        return rows.mean(axis=0), rows.std(axis=0)
+    return rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0)
+
+
 def _scaling(rows: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-input offset and factor from the training rows (constant inputs keep factor 1)."""
     if scale == "none" or rows.shape[1] == 0:
         return np.zeros(0), np.zeros(0)
-    if scale == "standard":
-        offset, factor = rows.mean(axis=0), rows.std(axis=0)
-    else:
-        offset, factor = rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0)
-    return offset, np.where(factor > 0, factor, 1.0)
+    offset, spread = _spread(rows, scale)
+    return offset, np.where(spread > 0, spread, 1.0)
+
+
+def fold_scaling(features: Features | None, rows: np.ndarray,
+                 train_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each fold's own scaling, learned on that fold's training rows only.
+
+    Why: a `Dataset`'s rows are scaled with what `Features.fit` learned on *all* training rows,
+    which is right for the final refit (the model card stores it) but lets a CV fold's
+    validation rows move their own fold's mean and sd. Scaling is affine per input, so
+    rescaling the stored rows by the fold's statistics gives exactly what fitting the scaling
+    on the fold's raw training rows would give, as scikit-learn's `Pipeline` inside
+    `cross_val_score` does: (rows - shift) / factor.
+
+    Args:
+        features: the data set's encoding; None (pixel data) or scale `none` learn nothing.
+        rows: the data set's (already scaled) training rows, (n, inputs).
+        train_sets: per fit, the indices of its training rows.
+
+    Returns:
+        (shift, factor), each (fits, inputs) float32, in the rows' units; None when the data
+        has no learned scaling (nothing to redo per fold).
+
+    Example:
+        >>> features, rows = Features.fit(np.array([[0.0], [2.0], [4.0], [100.0]]))
+        >>> shift, factor = fold_scaling(features, rows, [np.array([0, 1, 2])])
+        >>> ((rows[:3] - shift[0]) / factor[0]).ravel().astype(float).round(4).tolist()
+        [-1.2247, 0.0, 1.2247]
+    """
+    if features is None or features.scale == "none" or not features.offset:
+        return None
+    flat = rows.reshape(len(rows), -1)
+    # a constant input keeps factor 1 in raw units, i.e. 1 / (global factor) in rows' units
+    unit = 1.0 / np.asarray(features.factor, dtype=np.float64)
+    shifts, factors = [], []
+    for train in train_sets:
+        shift, spread = _spread(flat[train].astype(np.float64), features.scale)
+        shifts.append(shift)
+        factors.append(np.where(spread > 0, spread, unit))
+    return np.asarray(shifts, np.float32), np.asarray(factors, np.float32)

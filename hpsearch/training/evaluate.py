@@ -186,6 +186,24 @@ class Tower:
     split: tuple[np.ndarray, ...]
 
 
+def _fold_inputs(data: Dataset, protocol: Protocol,
+                 towers: list[Tower]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per tower, its fold's own feature scaling, or None to read the rows as they are.
+
+    A fold's preprocessing is learned on that fold's training rows only, as a scikit-learn
+    `Pipeline` inside `cross_val_score` learns it; so a validation fold never moves its own
+    mean and sd. This holds for every protocol that scores on rows split off the training
+    set (k-fold, holdout: `cv`, `tune`'s trials, studies' CV). `train_test` is the final fit:
+    it keeps the scaling learned on all training rows, which the model card stores. Pixel data
+    and `scale="none"` learn nothing, and their towers get no rescaling op.
+    """
+    if protocol.kind == "train_test":
+        return None
+    from hpsearch.data.features import fold_scaling
+
+    return fold_scaling(data.features, data.x_train, [t.split[0] for t in towers])
+
+
 def _fold_result(cfg: ModelConfig, tower: Tower, j: int, outcome: FitOutcome) -> FoldResult:
     """Tower j's `FoldResult`. Its times (fit and per epoch) are its share of the stack's:
     the stack's time divided by its towers, so times add up and compare across k."""
@@ -247,7 +265,8 @@ def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: l
         cfg, rows, data.y_train, [t.split[0] for t in towers],
         [t.split[1] for t in towers] if has_val else None,
         [fold_seed(t.seed, t.fold) for t in towers], data.num_classes, on_epoch=on_epoch,
-        gate=gate, keep_best=keep_model, initial_weights=initial_weights, xla=xla)
+        gate=gate, keep_best=keep_model, initial_weights=initial_weights, xla=xla,
+        inputs=_fold_inputs(data, protocol, towers))
     test = None
     if protocol.kind == "train_test":
         from hpsearch.training.towers import score_rows

@@ -253,7 +253,7 @@ def _thaw_due() -> bool:
 
 
 def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
-                       xla: bool) -> tuple[Any, _Passes]:
+                       xla: bool, scaled: bool = False) -> tuple[Any, _Passes]:
     """Towers ready for a fresh fit of `cfg`, with their traced passes.
 
     A fit whose shapes (`towers.shape_key`) match one of the last `REUSED_SHAPES` fits on the
@@ -270,13 +270,13 @@ def _towers_and_passes(cfg: ModelConfig, table: Any, seeds: list[int], num_class
     for key in [key for key, (towers, _) in _REUSABLE.items() if towers._table[0] is not table]:
         del _REUSABLE[key]  # fitted on other rows
         _dropped[0] += 1
-    key = (shape_key(cfg, len(seeds), num_classes), xla)
+    key = (shape_key(cfg, len(seeds), num_classes, scaled), xla)
     if key in _REUSABLE:
         _REUSABLE.move_to_end(key)
         towers, passes = _REUSABLE[key]
         towers.restart(cfg, seeds)
         return towers, passes
-    towers = build_towers(cfg, table, seeds, num_classes)
+    towers = build_towers(cfg, table, seeds, num_classes, scaled)
     passes = _Passes(towers, cfg.batch_size, len(seeds), xla)
     _REUSABLE[key] = (towers, passes)
     while len(_REUSABLE) > REUSED_SHAPES:
@@ -295,7 +295,8 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
                seeds: list[int], num_classes: int, *, on_epoch: EpochHook | None = None,
                gate: EpochGate | None = None, keep_best: bool = False,
                initial_weights: list[list[np.ndarray] | None] | None = None,
-               xla: bool | None = None) -> FitOutcome:
+               xla: bool | None = None,
+               inputs: tuple[np.ndarray, np.ndarray] | None = None) -> FitOutcome:
     """Train k = len(seeds) towers of `cfg`; tower j on rows `train_sets[j]`.
 
     Args:
@@ -313,6 +314,9 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
         initial_weights: per tower, weights to start from instead of fresh ones (Hyperband).
         xla: compile the training pass with XLA; None decides by `use_xla` (the dry-run
             passes what the real trial will decide, since it times a shorter fit).
+        inputs: per tower, (shift, factor) arrays (k, features): tower j reads
+            (row - shift[j]) / factor[j] for training and validation rows alike (its CV
+            fold's own scaling, `features.fold_scaling`); None reads the rows as they are.
 
     Returns:
         A `FitOutcome` with the towers and one `TowerRun` per tower.
@@ -328,7 +332,10 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
     fresh_session(thaw=_thaw_due())
     if xla is None:
         xla = use_xla(cfg, max(len(s) for s in train_sets), k, rows.shape[1], num_classes)
-    towers, passes = _towers_and_passes(cfg, shared_rows(rows), seeds, num_classes, xla)
+    towers, passes = _towers_and_passes(cfg, shared_rows(rows), seeds, num_classes, xla,
+                                        scaled=inputs is not None)
+    if inputs is not None:
+        towers.set_inputs(*inputs)
     for j, weights in enumerate(initial_weights or []):
         if weights is not None:
             set_tower_weights(towers, j, weights)

@@ -297,13 +297,21 @@ def _classes() -> tuple[type, type, type]:
         each tower sees only its own rows. Output (batch, k, classes). The step is written out
         (Keras' documented way to customise training): one vectorised loss and accuracy over
         the towers; the total loss is the sum of the towers' mean losses plus the penalties.
+
+        With `scaled`, tower j first rescales every row it reads, (x - shift_j) / factor_j:
+        its fold's own feature scaling (`features.fold_scaling`), set by `set_inputs`.
+        Without it (pixel data, the final refit) the graph has no such op.
         """
 
         def __init__(self, cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
-                     **kwargs: Any) -> None:
+                     scaled: bool = False, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.cfg, self.k, self.logits = cfg, len(seeds), from_logits(cfg)
             self._table = [table]  # a list: Keras must not track the shared rows as a weight
+            width = int(table.shape[1])
+            # (shift, factor) variables, (k, 1, inputs); a list, like the table, untracked
+            self._inputs = [tf.Variable(tf.fill((self.k, 1, width), value), trainable=False)
+                            for value in (0.0, 1.0)] if scaled else []
             self.stack: list[Any] = []
             for spec in layer_plan(cfg, num_classes):
                 if spec.kind == "dropout":
@@ -346,8 +354,22 @@ def _classes() -> tuple[type, type, type]:
                 self.optimizer.learning_rate.assign(cfg.learning_rate)
             self.reset_metrics()
 
+        def set_inputs(self, shift: np.ndarray, factor: np.ndarray) -> None:
+            """Tower j rescales its rows by (shift[j], factor[j]), each (k, inputs)."""
+            for variable, value in zip(self._inputs, (shift, factor), strict=True):
+                variable.assign(np.asarray(value, np.float32)[:, None, :])
+
+        def inputs(self, x: Any) -> Any:
+            """(batch, features) or (k, batch, features) rows -> what each tower's first
+            layer reads: the rows themselves, or with `scaled` its fold's rescaling."""
+            if not self._inputs:
+                return x
+            shift, factor = self._inputs
+            return (x - shift) / factor
+
         def forward(self, x: Any, training: bool = False, weight: Any = None) -> Any:
             """(batch, features) or (k, batch, features) rows -> (k, batch, classes)."""
+            x = self.inputs(x)
             for layer in self.stack:
                 x = layer(x, weight=weight) if isinstance(layer, TowerDense) else \
                     layer(x, training=training)
@@ -401,16 +423,19 @@ def dropout_seed(seeds: list[int], index: int) -> int:
     return seeds[0] * DROPOUT_SEED + index
 
 
-def shape_key(cfg: ModelConfig, k: int, num_classes: int) -> tuple[Any, ...]:
+def shape_key(cfg: ModelConfig, k: int, num_classes: int,
+              scaled: bool = False) -> tuple[Any, ...]:
     """What fixes a set of towers' traced passes: configs with equal keys differ only in
-    values `Towers.restart` sets (seeds, rates, learning rate, epochs, schedule, patience)."""
+    values `Towers.restart` sets (seeds, rates, learning rate, epochs, schedule, patience)
+    and in the per-tower input scaling `Towers.set_inputs` sets."""
     return (cfg.hidden, cfg.activation, cfg.output_activation, loss_kind(cfg), from_logits(cfg),
             cfg.optimizer, cfg.learning_rate is None, cfg.kernel_regularizer,
             cfg.activity_regularizer, cfg.activity_layers, cfg.dropout, cfg.dropout_position,
-            cfg.batch_size, k, num_classes)
+            cfg.batch_size, k, num_classes, scaled)
 
 
-def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int) -> Any:
+def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
+                 scaled: bool = False) -> Any:
     """k = len(seeds) towers of `cfg`, tower j initialised from `seeds[j]`, ready to train.
 
     Args:
@@ -418,6 +443,8 @@ def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: in
         table: the `tf.Variable` of flattened training rows (`rows.shared_rows`).
         seeds: one seed per tower (initial weights; see `loop.py` for its shuffle).
         num_classes: number of output classes.
+        scaled: give each tower its own input rescaling (`Towers.set_inputs`): a CV fold's
+            feature scaling learned on its training rows only.
 
     Returns:
         A compiled `Towers` model whose weights are built.
@@ -428,7 +455,7 @@ def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: in
     from hpsearch.training.session import quiet_tensorflow
 
     quiet_tensorflow()
-    towers = _classes()[2](cfg, table, seeds, num_classes, name="hpsearch_towers")
+    towers = _classes()[2](cfg, table, seeds, num_classes, scaled, name="hpsearch_towers")
     width = int(table.shape[1])
     for layer in towers.stack:  # built by shape, without an eager forward pass
         layer.build((len(seeds), 1, width))
@@ -466,7 +493,9 @@ def to_sequential(cfg: ModelConfig, towers: Any, j: int, input_shape: tuple[int,
 
     Only stock Keras layers, so it loads with `keras.saving.load_model(path, safe_mode=True)`
     anywhere; its output layer applies `cfg.output_activation`, so `predict` returns what the
-    tower's outputs mean (probabilities for softmax).
+    tower's outputs mean (probabilities for softmax). A tower with its own input scaling (a CV
+    fold) has it folded into its first layer, (x - m) / s @ W + b = x @ (W / s) + (b - m / s
+    @ W), so the `Sequential` reads the data set's rows as the model card describes them.
 
     Args:
         cfg: the towers' config.
@@ -495,7 +524,13 @@ def to_sequential(cfg: ModelConfig, towers: Any, j: int, input_shape: tuple[int,
         stack.append(layers.Dense(spec.units, activation=spec.activation, name=spec.name,
                                   kernel_regularizer=kernel_reg, activity_regularizer=activity))
     model = keras.Sequential(stack, name="hpsearch_mlp")
-    model.set_weights(tower_weights(towers, j))
+    weights = tower_weights(towers, j)
+    if towers._inputs:
+        shift, factor = (v.numpy()[j, 0].astype(np.float64) for v in towers._inputs)
+        kernel = weights[0].astype(np.float64) / factor[:, None]
+        weights[1] = (weights[1] - shift @ kernel).astype(np.float32)
+        weights[0] = kernel.astype(np.float32)
+    model.set_weights(weights)
     loss = ("sparse_categorical_crossentropy" if loss_kind(cfg) == "categorical" else cfg.loss)
     model.compile(optimizer=make_optimizer(cfg), loss=loss)
     return model

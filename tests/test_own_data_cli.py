@@ -136,22 +136,48 @@ def test_exported_scaling_reproduces_predictions_on_raw_rows(cli, tables, tmp_pa
 
 
 @pytest.mark.slow
-def test_tune_stores_the_table_settings_for_resume_and_export(cli, tables, tmp_path):
+def test_tune_stores_the_table_settings_for_resume_and_export(cli, tables, tmp_path,
+                                                               monkeypatch):
     project = tmp_path / "tp"
     base = ["tune", "--directory", str(project), "--tuner", "random", "--folds", "2",
             "--epochs", "2", "--quiet"]
-    code, out, err = cli(*base, "--max-trials", "2", "--dataset", str(tables["numeric"]),
+    monkeypatch.chdir(tmp_path)  # the paths typed are relative to here
+    code, out, err = cli(*base, "--max-trials", "2", "--dataset", "numeric.csv",
                          "--target", "kind", "--scale", "minmax")
     assert code == 0, err
+    # stored and printed absolute, so the command runs from any directory
     assert f"--dataset {tables['numeric']} --target kind --scale minmax" in out
+    stored = json.loads((project / "project.json").read_text())["spec"]
+    assert stored["dataset"] == str(tables["numeric"])
     _one_error(*cli(*base, "--resume", "--max-trials", "3", "--scale", "none"),
                "scale=minmax -> scale=none")
+    code, _, err = cli(*base, "--resume", "--max-trials", "2", "--dataset", "numeric.csv")
+    assert code == 0, err  # the same file typed relative again is no conflict
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     code, _, err = cli("export", "--from", str(project), "--quiet")
     assert code == 0, err
     card = json.loads((project / "export" / "model_card.json").read_text())
     assert card["dataset"]["features"]["scale"] == "minmax"
     assert card["dataset"]["test_split"]["seed"] == 0 and card["dataset"]["n_test"] == 60
     assert card["dataset"]["classes"] == ["cat", "dog", "eel"]
+
+
+def test_resume_of_an_older_project_with_relative_paths(tables, tmp_path, monkeypatch):
+    """Projects written before paths were stored absolute keep resuming from where they ran
+    (their relative paths meant that directory) and are upgraded to absolute paths."""
+    from hpsearch.search.spec import TuneSpec
+
+    old = TuneSpec(dataset="numeric.csv", data_options={"target": "kind", "test":
+                                                        "numeric_test.csv"})
+    monkeypatch.chdir(tmp_path)
+    given = TuneSpec.given({"dataset": "numeric.csv", "max_trials": 9,
+                            "data_options": {"test": "./numeric_test.csv"}})
+    assert given["dataset"] == str(tables["numeric"])
+    spec = old.resume(given, None, "tp")
+    assert spec.dataset == str(tables["numeric"]) and spec.max_trials == 9
+    assert spec.data_options == {"target": "kind", "test": str(tables["numeric_test"])}
 
 
 def test_study_dry_run_reads_a_table(cli, tables):

@@ -131,7 +131,6 @@ def export_project(directory: str | Path, out: str | Path | None = None,
     Example:
         >>> hp.load_search("runs/t1").export()  # doctest: +SKIP
     """
-    from hpsearch.data import load_dataset
     from hpsearch.search.best import best_from_project
 
     cfg, cv, project_data = best_from_project(directory, skip_damaged)
@@ -140,7 +139,31 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         cv = cv | {"refit_epochs": epochs}
     out = Path(out) if out is not None else Path(directory) / "export"
     if data is None:
-        data = load_dataset(project_data["dataset"], data_dir or project_data["data_dir"],
-                            **project_data["data_options"])
+        data = _tuned_data(directory, project_data, data_dir)
     return refit_and_export(cfg, as_data(data), out, seed, overwrite, quiet, cv=cv,
                             source=f"tune:{directory}", warnings=project_data["warnings"])
+
+
+def _tuned_data(directory: str | Path, stored: dict[str, Any],
+                data_dir: str | Path | None) -> Dataset:
+    """The data set a project was tuned on, loaded again from what project.json stores.
+
+    Raises:
+        DataError: it cannot be loaded; a relative path stored by an older hpsearch (paths
+            are stored absolute now) is named with the way out.
+    """
+    from hpsearch.data import load_dataset
+    from hpsearch.errors import DataError
+
+    try:
+        return load_dataset(stored["dataset"], data_dir or stored["data_dir"],
+                            **stored["data_options"])
+    except DataError as exc:
+        relative = [str(p) for p in (stored["dataset"], stored["data_options"].get("test"))
+                    if p and Path(str(p)).suffix and not Path(str(p)).is_absolute()]
+        if not relative:
+            raise
+        raise DataError(f"{exc}; {directory} stores the relative path "
+                        f"{', '.join(relative)} (written by an older hpsearch): run from the "
+                        "directory the tune ran in, or pass --dataset (and --test) with the "
+                        "file's path") from None

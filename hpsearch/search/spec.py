@@ -111,8 +111,8 @@ class TuneSpec:
         if unknown:
             raise ConfigError(f"`{unknown[0]}` is not a tune setting; choose from "
                               f"{', '.join(sorted(names))}")
-        return {k: (tuple(v) if k == "fix" and isinstance(v, list | tuple) else v)
-                for k, v in values.items() if v is not None}
+        return absolute_data_paths({k: (tuple(v) if k == "fix" and isinstance(v, list | tuple)
+                                        else v) for k, v in values.items() if v is not None})
 
     def space(self) -> Space:
         """The search space these settings describe (the default space, the file, the fixes)."""
@@ -173,20 +173,60 @@ class TuneSpec:
         Raises:
             ProjectError: a given setting conflicts with the stored one.
         """
+        # a project from before paths were stored absolute: its relative paths meant the
+        # directory resume runs in (the data is loaded from there), so they become absolute
+        stored = replace(self, **absolute_data_paths(
+            {k: getattr(self, k) for k in DATA_PATH_KEYS if getattr(self, k) is not None}))
         conflicts = [k for k, v in given.items() if k not in RESUMABLE
-                     and k not in ("space_file", "fix") and _stored(self, k, v) != v]
+                     and k not in ("space_file", "fix") and _stored(stored, k, v) != v]
         if "space_file" in given or "fix" in given:  # compare what they build, not names
-            rebuilt = replace(self, **{k: given[k] for k in ("space_file", "fix")
+            rebuilt = replace(stored, **{k: given[k] for k in ("space_file", "fix")
                                        if k in given})
             if rebuilt.space().fingerprint() != fingerprint:
                 conflicts += [k for k in ("space_file", "fix") if k in given]
         if conflicts:
-            what = "; ".join(f"`{k}` {_show(_stored(self, k, given[k]))} -> {_show(given[k])}"
+            what = "; ".join(f"`{k}` {_show(_stored(stored, k, given[k]))} -> {_show(given[k])}"
                              for k in conflicts)
             raise ProjectError(f"cannot resume {directory}: it was started with a different "
                                f"search ({what}); `resume` reuses the stored settings, so drop "
                                "the setting, or use another `directory` or `overwrite`")
-        return replace(self, **{k: v for k, v in given.items() if k in RESUMABLE})
+        return replace(stored, **{k: v for k, v in given.items() if k in RESUMABLE})
+
+
+DATA_PATH_KEYS = ("dataset", "data_dir", "data_options")
+
+
+def absolute_data_paths(values: Mapping[str, Value]) -> dict[str, Value]:
+    """`values` with the data's files as absolute paths: a `dataset` that is a file (.npz or
+    a table), `data_dir` and a table's `test` file in `data_options`.
+
+    Why: project.json stores them, and `export --from`, workers, the printed export command
+    and `resume` read them again, maybe from another directory; names such as
+    `fashion-mnist-sample` and in-memory data's names stay as they are.
+
+    Example:
+        >>> absolute_data_paths({"dataset": "fashion-mnist-sample", "folds": 3})
+        {'dataset': 'fashion-mnist-sample', 'folds': 3}
+        >>> absolute_data_paths({"dataset": "/data/../t.csv"})["dataset"]
+        '/t.csv'
+    """
+    from pathlib import Path
+
+    from hpsearch.data.table import TABLE_SUFFIXES
+
+    def absolute(path: object) -> str:
+        return str(Path(str(path)).expanduser().resolve())
+
+    out = dict(values)
+    dataset = out.get("dataset")
+    if isinstance(dataset, str) and Path(dataset).suffix.lower() in (".npz", *TABLE_SUFFIXES):
+        out["dataset"] = absolute(dataset)
+    if out.get("data_dir") is not None:
+        out["data_dir"] = absolute(out["data_dir"])
+    options = out.get("data_options")
+    if isinstance(options, Mapping) and options.get("test") is not None:
+        out["data_options"] = dict(options) | {"test": absolute(options["test"])}
+    return out
 
 
 def _stored(stored: TuneSpec, key: str, given: Value) -> Value:

@@ -158,3 +158,22 @@ def test_predictions_and_the_exported_card_speak_the_original_labels(tmp_path):
     assert list(predictor.predict_proba(x[300:302]).columns) == ["cat", "dog", "eel"]
     ints = Dataset.from_arrays(x[:300], np.where(y[:300] == "cat", 1, 9))
     assert hp.train(cfg, ints, epochs=1, quiet=True).predict(x[:5]).dtype.kind == "i"
+
+
+def test_a_search_of_in_memory_data_says_to_pass_it_again(tmp_path, cli):
+    x, y = blobs(n=200)
+    data = Dataset.from_arrays(x, y, name="blobs")
+    with pytest.raises(hp.ConfigError, match=r"in-memory data \('blobs'\) has neither"):
+        hp.tune(tmp_path / "w", data, max_trials=1, workers=1, quiet=True)
+    search = hp.tune(tmp_path / "t", data, max_trials=1, epochs=1, tuner="random", quiet=True)
+    hint = "hp.load_search(" + repr(str(tmp_path / "t")) + ").export(data=...)"
+    assert search.export_command().startswith(hint)  # no shell command could load it
+    assert "blobs" in search.export_command()
+    reread = hp.load_search(tmp_path / "t")
+    with pytest.raises(hp.DataError, match="tuned on in-memory data .*export\\(data=data\\)"):
+        reread.export(quiet=True)
+    code, _, err = cli("export", "--from", str(tmp_path / "t"), "--quiet")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: "), err
+    assert "in-memory data ('blobs'" in err and "Traceback" not in err
+    done = reread.export(tmp_path / "out", data=data, quiet=True)
+    assert done.card["cv"]["trial_id"] == search.best["trial_id"]

@@ -127,6 +127,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
 
     Raises:
         ProjectError: not a tune project or no completed trial. DamagedFile: a damaged record.
+        DataError: `data` is missing for a project tuned on in-memory data.
 
     Example:
         >>> hp.load_search("runs/t1").export()  # doctest: +SKIP
@@ -149,12 +150,18 @@ def _tuned_data(directory: str | Path, stored: dict[str, Any],
     """The data set a project was tuned on, loaded again from what project.json stores.
 
     Raises:
-        DataError: it cannot be loaded; a relative path stored by an older hpsearch (paths
-            are stored absolute now) is named with the way out.
+        DataError: it cannot be loaded: in-memory data (no file holds it: pass `data=`), or
+            a relative path stored by an older hpsearch (paths are stored absolute now),
+            each named with the way out.
     """
-    from hpsearch.data import load_dataset
+    from hpsearch.data import load_dataset, reloadable
     from hpsearch.errors import DataError
 
+    if not reloadable(stored["dataset"]):
+        raise DataError(f"{directory} was tuned on in-memory data ({stored['dataset']!r}, "
+                        "e.g. from hp.Dataset.from_arrays), which no file holds: pass the same "
+                        f"data again, hp.load_search({str(directory)!r}).export(data=data), or "
+                        "save it as a table and use --dataset FILE --target COLUMN")
     try:
         return load_dataset(stored["dataset"], data_dir or stored["data_dir"],
                             **stored["data_options"])

@@ -11,7 +11,7 @@ from hpsearch.api.display import Shown, frame
 from hpsearch.api.evaluation import as_data
 from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
-from hpsearch.errors import ProjectError
+from hpsearch.errors import ConfigError, ProjectError
 from hpsearch.search.spec import TuneSpec
 from hpsearch.search.view import ProjectView
 
@@ -100,6 +100,8 @@ class Search(Shown):
                quiet: bool = False) -> Any:
         """Refit the best trial on all training data, test it once, write `model.keras` and
         `model_card.json` (the card holds its CV score). Default `out`: DIRECTORY/export.
+        `data` defaults to what it was tuned on; a search of in-memory data read back by
+        `load_search` needs it passed again (`data=`), as no file holds it.
 
         Returns:
             `Exported` (model and card paths, the card, the test accuracy).
@@ -192,9 +194,14 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int | None = No
         ...                  time_budget="5m")  # doctest: +SKIP
         >>> search.best_config, search.results().head()  # doctest: +SKIP
     """
+    from hpsearch.data import reloadable
     from hpsearch.search.session import parse_duration, resolve, run_tune
 
     data = as_data(data)
+    if workers and not reloadable(data.name):
+        raise ConfigError(f"`workers` load the data set from its name or file, and in-memory "
+                          f"data ({data.name!r}) has neither: use workers=0, or save it as a "
+                          "table (DataFrame.to_csv) and pass hp.load_dataset(FILE, target=...)")
     if isinstance(fix, dict):
         fix = [f"{k}={_fix_value(v)}" for k, v in fix.items()]
     given = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,

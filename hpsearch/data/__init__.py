@@ -18,11 +18,13 @@ from hpsearch.data.load import (
     FASHION_CLASSES,
     SAMPLE_RESOURCE,
     Dataset,
+    is_data_file,
     load_dataset,
+    reloadable,
 )
 from hpsearch.data.table import load_table
 
 __all__ = ["DATASET_NAMES", "DATA_DIR_ENV", "FASHION_CLASSES", "IDX_FILES", "SAMPLE_RESOURCE",
            "Dataset", "Features", "check_arrays", "check_folds", "encode_labels",
-           "from_arrays", "load_dataset", "load_idx_dir", "load_table", "parse_idx",
-           "validate_arrays"]
+           "from_arrays", "is_data_file", "load_dataset", "load_idx_dir", "load_table",
+           "parse_idx", "reloadable", "validate_arrays"]

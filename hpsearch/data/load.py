@@ -183,6 +183,30 @@ def scale_pixels(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32)
 
 
+def is_data_file(spec: str) -> bool:
+    """Whether `spec` names a data file `load_dataset` reads (.npz, .csv, .tsv, .parquet).
+
+    Example:
+        >>> is_data_file("runs/iris.csv"), is_data_file("fashion-mnist-sample")
+        (True, False)
+    """
+    from hpsearch.data.table import TABLE_SUFFIXES
+
+    return Path(spec).suffix.lower() in (".npz", *TABLE_SUFFIXES)
+
+
+def reloadable(spec: str) -> bool:
+    """Whether `load_dataset(spec)` can load a data set again from its name alone: a known
+    name or a data file. In-memory data (`Dataset.from_arrays`, a `Dataset` built in Python)
+    has only a label for a name, so a tune project of it cannot reload it from a shell.
+
+    Example:
+        >>> reloadable("fashion-mnist"), reloadable("digits")
+        (True, False)
+    """
+    return spec in DATASET_NAMES or is_data_file(spec)
+
+
 def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None = None,
                  **table: Any) -> Dataset:
     """Load a data set by name (`fashion-mnist`, `fashion-mnist-sample`), `.npz` path or table.

@@ -64,12 +64,21 @@ def export_command(directory: str | Path, dataset: str | None = None,
                    data_dir: str | Path | None = None,
                    data_options: dict[str, Any] | None = None) -> str:
     """The shell command that exports a project's best trial (printed by `tune` and the
-    report), with the project's data set unless it is the default.
+    report), with the project's data set unless it is the default. A project tuned on
+    in-memory data (`Dataset.from_arrays`) has no file a shell could load: its line is the
+    Python call instead, which needs that data passed again.
 
     Example:
         >>> export_command("runs/t1", "fashion-mnist-sample")
         'hpsearch export --from runs/t1 --out runs/t1/export --dataset fashion-mnist-sample'
+        >>> export_command("runs/t1", "digits")
+        "hp.load_search('runs/t1').export(data=...)  # pass the Dataset 'digits' you tuned on"
     """
+    from hpsearch.data.load import reloadable
+
+    if dataset and not reloadable(dataset):
+        return (f"hp.load_search({str(directory)!r}).export(data=...)  # pass the Dataset "
+                f"{dataset!r} you tuned on")
     directory = Path(directory)
     parts = ["hpsearch", "export", "--from", str(directory), "--out", str(directory / "export")]
     if dataset and dataset != "fashion-mnist":

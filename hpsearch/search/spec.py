@@ -212,14 +212,14 @@ def absolute_data_paths(values: Mapping[str, Value]) -> dict[str, Value]:
     """
     from pathlib import Path
 
-    from hpsearch.data.table import TABLE_SUFFIXES
+    from hpsearch.data.load import is_data_file
 
     def absolute(path: object) -> str:
         return str(Path(str(path)).expanduser().resolve())
 
     out = dict(values)
     dataset = out.get("dataset")
-    if isinstance(dataset, str) and Path(dataset).suffix.lower() in (".npz", *TABLE_SUFFIXES):
+    if isinstance(dataset, str) and is_data_file(dataset):
         out["dataset"] = absolute(dataset)
     if out.get("data_dir") is not None:
         out["data_dir"] = absolute(out["data_dir"])

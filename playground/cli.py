@@ -30,7 +30,7 @@ app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the PNG pictures.")]
 RUNS_DIR = Path("playground-runs")  # like tune's tune-project/: one sub-folder per setting
-SUBCOMMANDS = ("sweep", "task6", "serve")
+SUBCOMMANDS = ("sweep", "task6", "serve")  # serve: added by hpsearch/cli (the web side)
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress lines.")]
 
 
@@ -328,27 +328,6 @@ def task6(
     base = PlaygroundConfig(dataset="circle", hidden=(2,), activation="tanh",
                             learning_rate=0.03, epochs=epochs)
     _report_sweep(base, TASK6_CONFIGS, seeds, epochs, out, json_out, quiet, explain=True)
-
-
-@app.command()
-@_guarded
-def serve(
-    port: Annotated[int, typer.Option(min=0, max=65535,
-                                      help="Port to listen on (0 picks a free one).")] = 8765,
-    host: Annotated[str, typer.Option(help="Address to bind; anything but 127.0.0.1 is "
-                                      "reachable by others (no authentication).")
-                    ] = "127.0.0.1",
-    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the "
-                                               "default browser.")] = False,
-) -> None:
-    """Serve the live Playground page (the site's controls on this exact engine).
-
-    Paste a playground.tensorflow.org hash after the URL to replay the site's run.
-    Example: hpsearch playground serve --open
-    """
-    from hpsearch.web import serve_playground  # the server loads only when asked for
-
-    serve_playground(host, port, open_browser)
 
 
 def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) -> None:

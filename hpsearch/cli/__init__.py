@@ -33,8 +33,10 @@ def _register(argv: list[str] | None = None) -> None:
     """
     if "playground" not in _registered:
         _registered.add("playground")
+        from hpsearch.cli.playground_serve import serve
         from playground.cli import app as playground_app  # numpy only: keeps start-up fast
 
+        playground_app.command("serve")(serve)  # the web side of the playground lives here
         app.add_typer(playground_app, name="playground",
                       help="TensorFlow Playground simulator: tiny networks, exact site rules.")
     if argv and argv[0] == "playground" or "keras" in _registered:

@@ -132,9 +132,10 @@ class Dataset:
 # ---------------------------------------------------------------- sources
 def _keras_fashion_mnist() -> dict[str, np.ndarray]:
     """The normal Keras way: cache in ~/.keras/datasets, download when missing."""
-    from keras.datasets import fashion_mnist
+    from hpsearch.training import import_tensorflow_quietly
 
-    import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
+    import_tensorflow_quietly()  # TensorFlow with our settings, before Keras loads it
+    from keras.datasets import fashion_mnist
 
     try:
         (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()

@@ -27,9 +27,7 @@ SAMPLED_CONFIGS = 4  # besides the warm-start config
 def sample_values(space: Any, count: int, seed: int) -> list[dict[str, Any]]:
     """`count` random picks of the space's knobs, as Keras Tuner's random search draws them
     (only the knobs their switches make active)."""
-    import keras_tuner as kt
-
-    import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
+    from hpsearch.search.kt_adapter import kt  # TensorFlow's settings first
 
     declared = space.declare()
     picks, state = [], seed

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import hpsearch.training  # noqa: F401  (TensorFlow's settings, before TensorFlow)
 from hpsearch.errors import ConfigError, HpsearchError
 from hpsearch.locks import LOCK_FILE
 from hpsearch.search.chief_watch import CHIEF_PID_ENV, ChiefWatch, die_with_parent, exit_on_lost
@@ -199,6 +198,9 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
     watch.start()
     project.before_write = watch.confirm
     if threads > 0:
+        from hpsearch.training import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # TensorFlow with our settings
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)

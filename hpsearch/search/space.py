@@ -212,9 +212,7 @@ class Space:
     # ------------------------------------------------------------ Keras Tuner side
     def declare(self, hp: Any | None = None) -> Any:
         """Declare the knobs on a KT `HyperParameters` (conditional where a switch gates them)."""
-        import keras_tuner as kt
-
-        import hpsearch.training  # noqa: F401  (TensorFlow's settings first)
+        from hpsearch.search.kt_adapter import kt  # TensorFlow's settings first
 
         hp = hp or kt.HyperParameters()
         for name in ("layers", *[n for n in self.knobs if n not in ("layers", "units")]):

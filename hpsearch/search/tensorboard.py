@@ -14,8 +14,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import hpsearch.training  # noqa: F401  (TensorFlow's settings, before TensorFlow)
-
 HParamValue = bool | int | float | str
 
 
@@ -53,6 +51,9 @@ def log_trial(log_dir: str | Path, record: Any) -> None:
     Example:
         >>> log_trial("tb", record)  # doctest: +SKIP
     """
+    from hpsearch.training import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # TensorFlow with our settings
     import tensorflow as tf
     from tensorboard.plugins.hparams import api_pb2, summary
     from tensorboard.plugins.hparams import summary_v2 as hp

@@ -1,0 +1,34 @@
+"""Imports run one way: the web UI imports the simulator, never the reverse; no module
+imports another only for its side effects (TensorFlow's settings are an explicit call)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+              and n.level == 0]
+    return names
+
+
+def test_the_playground_never_imports_hpsearch() -> None:
+    for path in sorted((ROOT / "playground").rglob("*.py")):
+        wrong = [m for m in _imports(path) if m.split(".")[0] == "hpsearch"]
+        assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}: wire it in hpsearch/cli"
+
+
+def test_tensorflow_settings_are_applied_by_a_call_not_an_import() -> None:
+    for path in sorted((ROOT / "hpsearch").rglob("*.py")):
+        text = path.read_text()
+        assert "import hpsearch.training  # noqa: F401" not in text, path.relative_to(ROOT)
+
+
+def test_hpsearch_playground_serve_is_still_a_command(cli) -> None:
+    code, out, _ = cli("playground", "serve", "--help")
+    assert code == 0 and "--port" in out and "--open" in out

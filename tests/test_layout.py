@@ -32,3 +32,14 @@ def test_tensorflow_settings_are_applied_by_a_call_not_an_import() -> None:
 def test_hpsearch_playground_serve_is_still_a_command(cli) -> None:
     code, out, _ = cli("playground", "serve", "--help")
     assert code == 0 and "--port" in out and "--open" in out
+
+
+def test_no_class_is_built_inside_a_function() -> None:
+    """Module-level classes can be found, subclassed and typed (no `_classes()` factories)."""
+    for folder in ("search", "training"):
+        for path in sorted((ROOT / "hpsearch" / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            for func in (n for n in ast.walk(tree)
+                         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+                nested = [n.name for n in ast.walk(func) if isinstance(n, ast.ClassDef)]
+                assert not nested, f"{path.relative_to(ROOT)}: {func.name} builds {nested}"

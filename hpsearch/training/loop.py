@@ -21,12 +21,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpsearch.config import ModelConfig
 from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
+
+if TYPE_CHECKING:
+    from hpsearch.training.tower_model import Towers
 
 # XLA for the training pass: "auto" (default) compiles a fit long enough to repay the
 # compilation (`use_xla`); HPSEARCH_XLA=1 always, HPSEARCH_XLA=0 never.
@@ -66,7 +69,7 @@ class TowerRun:
 class FitOutcome:
     """The trained towers and what each did; `gated` when a gate stopped them (pruning)."""
 
-    towers: Any  # valid until the next fit of the same shapes restarts them
+    towers: Towers  # valid until the next fit of the same shapes restarts them
     runs: list[TowerRun]
     epoch_times: list[float]
     fit_time: float

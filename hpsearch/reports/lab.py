@@ -30,8 +30,8 @@ def _answer(study_dir: Path) -> str:
     return line + " |"
 
 
-def write_lab_report(out: Path, study_dirs: list[Path]) -> Path:
-    """Write `report.md`: an answers table, then every study's section with its figures."""
+def lab_markdown(study_dirs: list[Path]) -> str:
+    """The lab report: an answers table, then every study's section with its figures."""
     first = read_study(study_dirs[0])
     data = first["dataset"]
     lines = ["# The lab, answered with repeats and paired intervals", "",
@@ -44,6 +44,11 @@ def write_lab_report(out: Path, study_dirs: list[Path]) -> Path:
              *(_answer(d) for d in study_dirs), ""]
     for study_dir in study_dirs:
         lines.append(markdown_section(study_dir, prefix=f"{study_dir.name}/", level=2))
+    return "\n".join(lines)
+
+
+def write_lab_report(out: Path, study_dirs: list[Path]) -> Path:
+    """Write `lab_markdown` to `out/report.md` (the end of `study all`)."""
     path = out / REPORT_FILE
-    atomic_write_text(path, "\n".join(lines))
+    atomic_write_text(path, lab_markdown(study_dirs))
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hpsearch.errors import ProjectError
 from hpsearch.studies.store import RESULTS_FILE, STUDY_FILE, read_csv, read_study
@@ -40,9 +41,8 @@ def _has_runs(directory: Path) -> bool:
         return False
 
 
-def _progress(directory: Path) -> str:
+def _progress(meta: dict[str, Any], directory: Path) -> str:
     """How much of the planned study is on disk: `n of m runs finished`."""
-    meta = read_study(directory)
     planned = len(meta.get("variants", [])) * len(meta.get("seeds", []))
     done = len(list((directory / "runs").glob("*.json")))
     if not planned or done >= planned:
@@ -60,18 +60,17 @@ def single_study(directory: Path) -> StudyMarkdown:
     if not _has_runs(directory):
         raise ProjectError(f"{directory} holds study {meta.get('study')!r} with no finished "
                            "run yet; wait for the first run (or resume it) and report again")
-    write_report(directory)  # idempotent: summary.csv, verdict.json, PNGs from runs on disk
+    digest = write_report(directory)  # idempotent: summary.csv, verdict.json, PNGs
     markdown = _after_title(markdown_section(directory),
-                            [_progress(directory), "", _tables_line("")])
+                            [_progress(meta, directory), "", _tables_line("")])
     tables = tuple(directory / name for name in STUDY_TABLES if (directory / name).is_file())
-    verdict = _read_verdict(directory)
     return StudyMarkdown(f"hpsearch study {meta['study']}", markdown, tables,
-                         f"study {meta['study']}: {verdict}")
+                         f"study {meta['study']}: {digest['headline']}")
 
 
 def lab_report(directory: Path) -> StudyMarkdown:
     """`study all`: every sub-study with runs is reported, then the lab report is rebuilt."""
-    from hpsearch.reports.lab import write_lab_report
+    from hpsearch.reports.lab import lab_markdown
     from hpsearch.reports.study_summary import write_report
 
     meta = read_study(directory)
@@ -83,8 +82,7 @@ def lab_report(directory: Path) -> StudyMarkdown:
                            "wait for the first run (or resume it) and report again")
     for sub in subdirs:
         write_report(sub)
-    path = write_lab_report(directory, subdirs)
-    markdown = path.read_text(encoding="utf-8")
+    markdown = lab_markdown(subdirs)  # the writer writes report.md, once
     missing = [n for n in names if directory / n not in subdirs]
     if missing:
         markdown = _after_title(markdown, [f"**Partial:** no finished runs yet for "
@@ -93,17 +91,6 @@ def lab_report(directory: Path) -> StudyMarkdown:
                    if (sub / name).is_file())
     return StudyMarkdown("hpsearch lab report", markdown, tables,
                          f"lab report over {len(subdirs)} of {len(names)} studies")
-
-
-def _read_verdict(directory: Path) -> str:
-    """The accuracy verdict's headline from verdict.json (written by `write_report`)."""
-    import json
-
-    try:
-        text = json.loads((directory / "verdict.json").read_text(encoding="utf-8"))
-        return str(text["accuracy"]["text"]).split(". Versus")[0]
-    except (OSError, ValueError, KeyError, TypeError):
-        return "no verdict"
 
 
 def _after_title(markdown: str, insert: list[str]) -> str:

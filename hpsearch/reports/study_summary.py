@@ -275,15 +275,18 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
 
 
 def write_report(out: Path) -> dict[str, Any]:
-    """Write summary.csv, verdict.json, the PNGs and summary.md; return a JSON-able digest."""
+    """Write summary.csv, verdict.json, the PNGs and summary.md; return a JSON-able digest
+    (its "headline" is the accuracy verdict's one line, for callers that show it)."""
     meta = read_study(out)
     rows = read_csv(out / RESULTS_FILE)
     curves = read_csv(out / CURVES_FILE)
     summary = summary_rows(meta, rows)
     atomic_write_text(out / SUMMARY_FILE, to_csv(SUMMARY_COLUMNS, summary))
-    verdict = {role: verdict_json(v) for role, v in verdicts(meta, rows).items()}
+    built = verdicts(meta, rows)  # built once: written below and returned as values
+    verdict = {role: verdict_json(v) for role, v in built.items()}
     atomic_write_json(out / VERDICT_FILE, verdict)
     draw_all(out, rows, curves, [v["name"] for v in meta["variants"]],
              meta["protocol"]["kind"] == "kfold")
     atomic_write_text(out / MARKDOWN_FILE, markdown_section(out))
-    return {"study": meta["study"], "out": str(out), "summary": summary, "verdict": verdict}
+    return {"study": meta["study"], "out": str(out), "summary": summary, "verdict": verdict,
+            "headline": built["accuracy"].headline()}

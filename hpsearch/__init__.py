@@ -43,6 +43,8 @@ _API = {
     "Predictor": ("hpsearch.training.predict", "Predictor"),
     "Exported": ("hpsearch.api.exporting", "Exported"),
     "tune": ("hpsearch.api.tuning", "tune"),
+    "tune_settings": ("hpsearch.api.tuning", "tune_settings"),
+    "TuneSpec": ("hpsearch.search.spec", "TuneSpec"),
     "Search": ("hpsearch.api.tuning", "Search"),
     "load_search": ("hpsearch.api.tuning", "load_search"),
     "study": ("hpsearch.api.study", "study"),

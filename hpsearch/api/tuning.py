@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from hpsearch.api.display import Shown, frame
 from hpsearch.api.evaluation import as_data
 from hpsearch.config import ModelConfig
-from hpsearch.data import Dataset
+from hpsearch.data import Dataset, load_dataset
 from hpsearch.errors import ConfigError, ProjectError
 from hpsearch.search.spec import TuneSpec
 from hpsearch.search.view import ProjectView
@@ -142,26 +143,57 @@ def load_search(directory: str | Path) -> Search:
     return Search(Path(directory), project.view(meta), bool(meta.get("stopped")))
 
 
-def tune(directory: str | Path, data: Dataset | str, max_trials: int | None = None,
-         folds: int | None = None, epochs: int | None = None, tuner: str | None = None,
-         space: str | Path | None = None, fix: list[str] | dict[str, Any] | None = None,
-         resume: bool = False, overwrite: bool = False,
-         time_budget: str | float | None = None, patience: int | None = None,
-         prune: bool | None = None, seed: int | None = None, max_failures: int | None = None,
-         workers: int = 0, tensorboard: str | Path | None = None,
-         quiet: bool = False) -> Search:
+def tune_settings(directory: str | Path, *, resume: bool = False, overwrite: bool = False,
+                  **given: object) -> TuneSpec:
+    """The settings a tune in `directory` would run with, checked, without running it.
+
+    Args:
+        directory: the project directory.
+        resume: compare with the settings stored there (a different one is refused).
+        overwrite: the search there would start again.
+        **given: `TuneSpec` fields; None (or absent) means not given: the default, or on
+            resume the stored value.
+
+    Returns:
+        The `TuneSpec` in force.
+
+    Raises:
+        ConfigError: an invalid setting. ProjectError: a conflict on resume.
+
+    Example:
+        >>> hp.tune_settings("runs/t1", resume=True, max_trials=50).folds  # doctest: +SKIP
+        3
+    """
+    from hpsearch.search.session import resolve
+
+    return resolve(Path(directory), given, resume, overwrite)
+
+
+def tune(directory: str | Path, data: Dataset | str | None = None,
+         max_trials: int | None = None, folds: int | None = None, epochs: int | None = None,
+         tuner: str | None = None, space: str | Path | None = None,
+         fix: list[str] | dict[str, Any] | None = None, resume: bool = False,
+         overwrite: bool = False, time_budget: str | float | None = None,
+         patience: int | None = None, prune: bool | None = None, seed: int | None = None,
+         max_failures: int | None = None, workers: int = 0,
+         tensorboard: str | Path | None = None, quiet: bool = False, *,
+         data_dir: str | Path | None = None, data_options: dict[str, Any] | None = None,
+         bind: str = "127.0.0.1", port: int = 0,
+         on_note: Callable[[str], None] | None = None) -> Search:
     """Search the space with Keras Tuner, scoring every trial by k-fold CV on training data.
 
     Every trial writes its record as it ends, so an interrupted search resumes with
     `resume=True`: the stored settings are reused, and any setting you pass must equal the
     stored one (even when it equals the default); only `max_trials`, `max_failures` and
     `time_budget` may change. The test set is never read. A setting left at None takes its
-    default from `hpsearch.search.spec.TuneSpec` (shown in brackets).
+    default from `hpsearch.search.spec.TuneSpec` (shown in brackets). Every setting is checked,
+    and the directory too, before any data loads.
 
     Args:
         directory: the project directory (created; an existing one needs `resume` or
             `overwrite`).
-        data: a `Dataset` or a name/path for `load_dataset`.
+        data: a `Dataset`, or a name/path that `load_dataset` loads once the settings are
+            checked (on resume: None reuses the stored one).
         max_trials: configs to try [30].
         folds: stratified CV folds per trial [2].
         epochs: max epochs per fold (the cosine schedule anneals over them) [15].
@@ -180,6 +212,11 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int | None = No
         workers: run N worker processes on this machine (0 = in process).
         tensorboard: log every fold to this directory (HParams plugin).
         quiet: no progress bar.
+        data_dir: where a named data set's files are (a name `data` only).
+        data_options: a table's `target`, `test`, `test_size`, `scale`, `one_hot`.
+        bind: the address the oracle listens on (with `workers`).
+        port: the oracle's port (0 = a free one).
+        on_note: called with each note line (a stale lock taken over, a repair on resume).
 
     Returns:
         The `Search`: `.results()`, `.best_config`, `.verdict`, `.plot()`, `.export(out)`.
@@ -195,25 +232,39 @@ def tune(directory: str | Path, data: Dataset | str, max_trials: int | None = No
         >>> search.best_config, search.results().head()  # doctest: +SKIP
     """
     from hpsearch.data import reloadable
-    from hpsearch.search.session import parse_duration, resolve, run_tune
+    from hpsearch.search.project import Project
+    from hpsearch.search.session import run_tune
+    from hpsearch.search.spec import parse_duration
 
-    data = as_data(data)
-    if workers and not reloadable(data.name):
+    if workers < 0:
+        raise ConfigError(f"`workers` must be 0 or more, got {workers}")
+    if not 0 <= port < 65536:
+        raise ConfigError(f"`port` must be in 0..65535, got {port}")
+    if data is None and not resume:
+        raise ConfigError("`data` is needed to start a search (a Dataset or a data set name)")
+    if workers and isinstance(data, Dataset) and not reloadable(data.name):
         raise ConfigError(f"`workers` load the data set from its name or file, and in-memory "
                           f"data ({data.name!r}) has neither: use workers=0, or save it as a "
                           "table (DataFrame.to_csv) and pass hp.load_dataset(FILE, target=...)")
     if isinstance(fix, dict):
         fix = [f"{k}={_fix_value(v)}" for k, v in fix.items()]
-    given = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
-             "patience": patience, "space_file": str(space) if space else None,
-             "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
-             "max_failures": max_failures, "dataset": data.name,
-             "time_budget": parse_duration(time_budget)}
-    options = resolve(Path(directory), given, resume, overwrite)
-    run = run_tune(Path(directory), options, data, resume=resume, overwrite=overwrite,
-                   workers=workers, tensorboard=Path(tensorboard) if tensorboard else None,
-                   quiet=quiet)
-    return Search(Path(directory), run.view, run.stopped_on_time, data)
+    spec = tune_settings(
+        directory, resume=resume, overwrite=overwrite, tuner=tuner, max_trials=max_trials,
+        folds=folds, epochs=epochs, patience=patience, space_file=str(space) if space else None,
+        fix=tuple(fix) if fix else None, prune=prune, seed=seed, max_failures=max_failures,
+        dataset=data.name if isinstance(data, Dataset) else data,
+        data_dir=str(data_dir) if data_dir else None, data_options=data_options,
+        time_budget=parse_duration(time_budget))
+    if not resume:  # refuse a used directory before loading any data
+        Project(directory).check(False, overwrite)
+    loaded = data if isinstance(data, Dataset) else load_dataset(
+        spec.dataset, spec.data_dir, **(spec.data_options or {}))
+    loaded = as_data(loaded, spec.folds)
+    run = run_tune(Path(directory), spec, loaded, resume=resume, overwrite=overwrite,
+                   workers=workers, bind=bind, port=port,
+                   tensorboard=Path(tensorboard) if tensorboard else None, quiet=quiet,
+                   note=on_note)
+    return Search(Path(directory), run.view, run.stopped_on_time, loaded)
 
 
 def _fix_value(value: Any) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,25 +62,37 @@ Epochs = Annotated[int | None, typer.Option(
                      "epochs=N).", show_default=False)]
 
 
+@contextmanager
+def data_warnings_as_lines() -> Iterator[None]:
+    """Inside: each data warning (`DataWarning`) is one `warning:` line on stderr, printed as
+    it happens; other warnings go where they always go."""
+    import warnings
+
+    from hpsearch.errors import DataWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, DataWarning):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
 def load_data(dataset: str, data_dir: Path | None, folds: int | None = None,
               table: dict[str, Any] | None = None) -> Any:
     """Load the data set (and, with `folds`, check every class can fill them); a data warning
     becomes one `warning:` line on stderr. The import is deferred so `--help` never imports
     numpy-heavy code. `table`: the table flags (`table_options`)."""
-    import warnings
-
     from hpsearch.data import load_dataset
-    from hpsearch.errors import DataWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
+    with data_warnings_as_lines():
         data = load_dataset(dataset, data_dir, **(table or {}))
-    for warning in caught:
-        if issubclass(warning.category, DataWarning):
-            typer.echo(f"warning: {warning.message}", err=True)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno)
     if folds is not None:
         data.check_folds(folds)
     return data

@@ -1,10 +1,11 @@
-"""`hpsearch tune` and `hpsearch worker`: parse, call `hpsearch.search.tuner`, print."""
+"""`hpsearch tune` and `hpsearch worker`: parse the flags, call the public API (`hpsearch.tune`,
+`hpsearch.tune_settings`), print."""
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +24,7 @@ from hpsearch.cli.options import (
     Target,
     TestSize,
     TestTable,
+    data_warnings_as_lines,
     emit,
     fmt,
     load_data,
@@ -30,8 +32,10 @@ from hpsearch.cli.options import (
 )
 from hpsearch.errors import ConfigError
 from hpsearch.search.spec import TuneSpec
-from hpsearch.search.view import ProjectView
 from hpsearch.stats import SD_LABEL, top_k_note
+
+if TYPE_CHECKING:
+    from hpsearch.api.tuning import Search
 
 console = Console()
 DEFAULTS = TuneSpec()  # the one place a tune setting's default is stated
@@ -111,39 +115,39 @@ def tune(
 
     Example: hpsearch tune --directory runs/t1 --resume --max-trials 50
     """
-    from hpsearch.search.session import parse_duration, resolve, run_tune
+    from hpsearch.api.tuning import tune as tune_search
+    from hpsearch.api.tuning import tune_settings
 
-    _check(workers >= 0, f"--workers must be 0 or more, got {workers}")
-    _check(0 <= port < 65536, f"--port must be in 0..65535, got {port}")
     values = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
               "patience": patience, "space_file": str(space_file) if space_file else None,
               "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
               "max_failures": max_failures, "dataset": dataset,
-              "data_dir": str(data_dir) if data_dir else None,
-              "time_budget": parse_duration(time_budget),
+              "data_dir": str(data_dir) if data_dir else None, "time_budget": time_budget,
               "data_options": table_options(target, test, test_size, scale, one_hot)}
     names = {"space_file": "space_file", "data_dir": "data_dir"}
-    given = {k: v for k, v in values.items()
-             if not resume or _given(ctx, names.get(k, k))}
+    given = {k: (v if not resume or _given(ctx, names.get(k, k)) else None)
+             for k, v in values.items()}
     if resume:  # only the table flags typed now are compared with the stored ones
         typed = {k: v for k, v in values["data_options"].items() if _given(ctx, k)}
-        given |= {"data_options": typed} if typed else {}
-    options = resolve(directory, given, resume, overwrite)
+        given["data_options"] = typed or None
     if dry_run:
-        _dry_run(options, json_out)
-        return
-    from hpsearch.search.project import Project
+        from hpsearch.search.spec import parse_duration
 
-    if not resume:  # refuse a used directory before loading any data
-        Project(directory).check(False, overwrite)
-    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
-                     options.folds, options.data_options)
-    with resume_line(f"interrupted: the finished trials are saved in {directory}; continue "
-                     f"with hpsearch tune --directory {shlex.quote(str(directory))} --resume"):
-        run = run_tune(directory, options, data, resume=resume, overwrite=overwrite,
-                       workers=workers, bind=bind, port=port, tensorboard=tensorboard,
-                       quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
-    _report(run.project.dir, run.view, json_out)
+        _dry_run(tune_settings(directory, resume=resume, overwrite=overwrite,
+                               **given | {"time_budget": parse_duration(time_budget)}),
+                 json_out)
+        return
+    with data_warnings_as_lines(), resume_line(
+            f"interrupted: the finished trials are saved in {directory}; continue with "
+            f"hpsearch tune --directory {shlex.quote(str(directory))} --resume"):
+        search = tune_search(
+            directory, given["dataset"], given["max_trials"], given["folds"], given["epochs"],
+            given["tuner"], given["space_file"], given["fix"] and list(given["fix"]), resume,
+            overwrite, given["time_budget"], given["patience"], given["prune"], given["seed"],
+            given["max_failures"], workers, tensorboard, quiet or json_out,
+            data_dir=given["data_dir"], data_options=given["data_options"], bind=bind,
+            port=port, on_note=lambda line: typer.echo(line, err=True))
+    _report(search, json_out)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -152,13 +156,11 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _report(directory: Path, view: ProjectView, json_out: bool) -> None:
-    from hpsearch.search.best import export_command
-
-    meta, spec, rows = view.meta, view.spec or TuneSpec(), view.rows
+def _report(search: Search, json_out: bool) -> None:
+    view, directory = search.view, search.directory
+    meta, rows = view.meta, view.rows
     ranked, counts = view.ranked(), view.counts()
-    command = export_command(directory, spec.dataset, spec.data_dir,
-                             dict(spec.data_options or {}))
+    command = search.export_command()
     note = top_k_note(ranked[:5])  # Nadeau-Bengio corrected t by fold, Holm over the top 5
     payload = {"directory": str(directory), "counts": counts, "top": ranked[:5],
                "noise": note, "stopped": meta.get("stopped"), "export_command": command}

@@ -1,9 +1,13 @@
-"""Search: Keras Tuner's own oracles driving one `Tuner` whose trials call `evaluate`.
+"""Search: Keras Tuner's oracles driving one `Tuner` whose trials call `evaluate`.
 
-- `space`: the knobs a tuner varies and the `ModelConfig` each pick becomes;
-- `tuner`: the oracles, the `Tuner` (one `run_trial`) and `run_search`;
-- `pruning`: the per-epoch median rule; `budget`: `--dry-run`'s estimate;
+- `spec`: `TuneSpec`, every tune setting with its one default; resume compared once;
+- `session`: one tune run (directory, lock, the search in process or with workers);
 - `project`: the tune project directory (the one reader and writer of its files);
+  `view`: `Project.view()`, the trials ranked, counted and the best picked once;
   `results`: its results table; `best`: the best trial, ready to refit;
-- `distributed`: chief and workers; `tensorboard`: TensorBoard runs from trial records.
+- `oracles/`: one module per algorithm, plugged in through one hook; `kt_adapter`: every
+  private Keras Tuner member we touch; `tuner`: the `Tuner` (one `run_trial`), `run_search`;
+- `space`: the knobs a tuner varies and the `ModelConfig` each pick becomes;
+- `pruning`: the per-epoch median rule; `budget`: `--dry-run`'s estimate;
+- `distributed`, `chief_watch`: chief and workers; `tensorboard`: runs from trial records.
 """

@@ -164,6 +164,18 @@ def test_tune_stores_the_table_settings_for_resume_and_export(cli, tables, tmp_p
     assert card["dataset"]["classes"] == ["cat", "dog", "eel"]
 
 
+def test_api_tune_of_a_loaded_table_stores_how_to_load_it(tables, tmp_path):
+    data = hp.load_dataset(str(tables["numeric"]), target="kind", scale="minmax",
+                           test=str(tables["numeric_test"]))
+    search = hp.tune(tmp_path / "t", data, max_trials=1, epochs=1, tuner="random", quiet=True)
+    assert search.export_command().endswith(
+        f"--dataset {tables['numeric']} --target kind --test {tables['numeric_test']} "
+        "--scale minmax")
+    done = hp.load_search(tmp_path / "t").export(quiet=True)  # reloaded from project.json
+    assert done.card["dataset"]["features"]["scale"] == "minmax"
+    assert done.card["dataset"]["n_test"] == 90 and done.card["dataset"]["test"] == "given"
+
+
 def test_resume_of_an_older_project_with_relative_paths(tables, tmp_path, monkeypatch):
     """Projects written before paths were stored absolute keep resuming from where they ran
     (their relative paths meant that directory) and are upgraded to absolute paths."""

@@ -231,7 +231,6 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         ...                  time_budget="5m")  # doctest: +SKIP
         >>> search.best_config, search.results().head()  # doctest: +SKIP
     """
-    from hpsearch.data import reloadable
     from hpsearch.search.project import Project
     from hpsearch.search.session import run_tune
     from hpsearch.search.spec import parse_duration
@@ -242,7 +241,9 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         raise ConfigError(f"`port` must be in 0..65535, got {port}")
     if data is None and not resume:
         raise ConfigError("`data` is needed to start a search (a Dataset or a data set name)")
-    if workers and isinstance(data, Dataset) and not reloadable(data.name):
+    # a Dataset's source: how workers and export --from load it again (none: in memory)
+    source = (data.source or {"dataset": data.name}) if isinstance(data, Dataset) else {}
+    if workers and isinstance(data, Dataset) and not data.source:
         raise ConfigError(f"`workers` load the data set from its name or file, and in-memory "
                           f"data ({data.name!r}) has neither: use workers=0, or save it as a "
                           "table (DataFrame.to_csv) and pass hp.load_dataset(FILE, target=...)")
@@ -252,8 +253,9 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         directory, resume=resume, overwrite=overwrite, tuner=tuner, max_trials=max_trials,
         folds=folds, epochs=epochs, patience=patience, space_file=str(space) if space else None,
         fix=tuple(fix) if fix else None, prune=prune, seed=seed, max_failures=max_failures,
-        dataset=data.name if isinstance(data, Dataset) else data,
-        data_dir=str(data_dir) if data_dir else None, data_options=data_options,
+        dataset=source["dataset"] if isinstance(data, Dataset) else data,
+        data_dir=str(data_dir) if data_dir else source.get("data_dir"),
+        data_options=data_options or source.get("data_options"),
         time_budget=parse_duration(time_budget))
     if not resume:  # refuse a used directory before loading any data
         Project(directory).check(False, overwrite)

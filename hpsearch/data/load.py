@@ -46,6 +46,9 @@ class Dataset:
             through `from_arrays` or a table; None for pixel data (integers / 255).
         provenance: how the split was made (e.g. a held-out stratified test set), for the
             model card.
+        source: `load_dataset`'s arguments that load it again ({"dataset", "data_dir",
+            "data_options"}), which a tune project stores for `export --from` and workers;
+            empty for in-memory data (`from_arrays`, the constructor).
     """
 
     name: str
@@ -59,6 +62,7 @@ class Dataset:
     classes: tuple[Any, ...] = field(default=(), compare=False, hash=False)
     features: Features | None = field(default=None, compare=False, hash=False)
     provenance: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    source: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         arrays = {key: np.asarray(getattr(self, key)) for key in IDX_FILES}
@@ -269,4 +273,5 @@ def load_dataset(spec: str = "fashion-mnist-sample", data_dir: str | Path | None
         y_test=arrays["y_test"].astype(np.int64),
         class_names=FASHION_CLASSES if num_classes else tuple(str(i) for i in range(classes)),
         files=files,
+        source={"dataset": spec, "data_dir": str(data_dir) if data_dir else None},
     )

@@ -108,4 +108,8 @@ def load_table(path: str | Path, target: str | None = None, test: str | Path | N
             else path
         raise DataError(f"{culprit} (--target {target}): {exc}") from None
     # the card names the label column, so `hpsearch predict` can score rows that carry it
-    return replace(data, provenance=data.provenance | {"target": target})
+    options = {"target": target, "test": str(test) if test is not None else None,
+               "test_size": test_size, "scale": scale, "one_hot": list(one_hot)}
+    return replace(data, provenance=data.provenance | {"target": target},
+                   source={"dataset": str(path), "data_options": options | (
+                       {"seed": seed} if seed else {})})

@@ -3,6 +3,7 @@
 - `spec`: `TuneSpec`, every tune setting with its one default; resume compared once;
 - `session`: one tune run (directory, lock, the search in process or with workers);
 - `project`: the tune project directory (the one reader and writer of its files);
+  `trial_record`: one trial's record (`TrialRecord`);
   `view`: `Project.view()`, the trials ranked, counted and the best picked once;
   `results`: its results table; `best`: the best trial, ready to refit;
 - `oracles/`: one module per algorithm, plugged in through one hook; `kt_adapter`: every

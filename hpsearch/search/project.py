@@ -1,5 +1,7 @@
 """The tune project directory: its identity, one record per trial, and the results table.
 
+`fold_summary`, `now` and `TrialRecord` (trial_record.py) are re-exported here for callers.
+
 Every trial writes its own `trials/trial_<id>.json` (atomically, after each fold), and
 `results.csv`/`results.json` are rebuilt from those records. The table is therefore a pure
 function of files on disk: a killed run, a resumed run and several workers all agree on it.
@@ -12,20 +14,15 @@ projects; reports and `export --from` go through it.
 
 from __future__ import annotations
 
-import math
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from hpsearch.errors import ConfigError, DamagedFile, ProjectError
 from hpsearch.fileio import Damage, atomic_write_json, atomic_write_text, kind_of, read_json
 from hpsearch.locks import LOCK_FILE
-from hpsearch.records import fold_record
 from hpsearch.search.results import (
     RESULTS_CSV,
     RESULTS_JSON,
@@ -37,6 +34,8 @@ from hpsearch.search.results import (
     trial_order,
 )
 from hpsearch.search.spec import TuneSpec
+from hpsearch.search.trial_record import TrialRecord, now
+from hpsearch.search.trial_record import fold_summary as fold_summary  # re-exported
 from hpsearch.search.view import ProjectView
 
 DEFAULT_SPEC = TuneSpec()
@@ -48,50 +47,6 @@ KT_DIR = "kt"  # Keras Tuner's own oracle/trial state lives under DIR/kt
 # resume rewrites project.json with "spec" alone).
 LEGACY_KEYS = ("tuner", "folds", "dataset", "data_dir", "seed", "prune", "max_trials",
                "settings", "options")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class TrialRecord:
-    """What one trial did so far; rewritten after every fold so a kill loses at most a fold."""
-
-    trial_id: str
-    params: dict[str, Any]
-    config: dict[str, Any]
-    status: str = "running"
-    reason: str = ""
-    folds: list[dict[str, Any]] = field(default_factory=list)
-    started: str = field(default_factory=now)
-    finished: str = ""
-    wall_time: float = 0.0
-    worker: str = ""
-    epochs_budget: int = 0
-
-    def scores(self, key: str = "val_accuracy") -> list[float]:
-        return [f[key] for f in self.folds if isinstance(f.get(key), int | float)]
-
-    @property
-    def mean(self) -> float:
-        values = self.scores()
-        return float(np.mean(values)) if values else math.nan
-
-    @property
-    def final(self) -> bool:
-        return self.status in ("ok", "pruned", "failed")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrialRecord:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-def fold_summary(fold: Any) -> dict[str, Any]:
-    """The per-fold numbers kept in a record: the one fold record (`hpsearch.records`), with
-    the per-epoch history so reports can draw learning curves, plus `fit_time`, the name
-    earlier projects used (their records still read the same)."""
-    return fold_record(fold) | {"fit_time": fold.fit_time}
 
 
 class Project:

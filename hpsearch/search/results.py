@@ -23,7 +23,7 @@ from hpsearch.fileio import Damage, kind_of, read_json
 from hpsearch.stats import sample_std
 
 if TYPE_CHECKING:
-    from hpsearch.search.project import TrialRecord
+    from hpsearch.search.trial_record import TrialRecord
 
 RESULTS_CSV, RESULTS_JSON = "results.csv", "results.json"
 STATUSES = ("ok", "pruned", "failed", "running")

@@ -35,9 +35,10 @@ from hpsearch.search import kt_adapter
 from hpsearch.search.kt_adapter import kt
 from hpsearch.search.oracles import ORACLES, make_oracle
 from hpsearch.search.oracles.base import OBJECTIVE, CVOracle
-from hpsearch.search.project import KT_DIR, Project, TrialRecord, fold_summary, now
+from hpsearch.search.project import KT_DIR, Project
 from hpsearch.search.space import Space
 from hpsearch.search.spec import TuneSpec
+from hpsearch.search.trial_record import TrialRecord, fold_summary, now
 
 if TYPE_CHECKING:
     from hpsearch.config import ModelConfig

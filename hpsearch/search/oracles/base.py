@@ -18,9 +18,9 @@ from hpsearch.search import kt_adapter
 from hpsearch.search.kt_adapter import kt
 
 if TYPE_CHECKING:
-    from hpsearch.search.project import TrialRecord
     from hpsearch.search.space import Space
     from hpsearch.search.spec import TuneSpec
+    from hpsearch.search.trial_record import TrialRecord
 
 OBJECTIVE = "val_accuracy"
 

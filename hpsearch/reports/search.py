@@ -22,7 +22,7 @@ from hpsearch.reports.search_figures import (
     parallel_plot,
     params_plot,
 )
-from hpsearch.reports.trials import Search, Trial, load_search
+from hpsearch.reports.trials import SearchReport, Trial, read_search_report
 from hpsearch.stats import top_k_note
 
 TOP_CSV, TRIALS_CSV, BUDGET_CSV = "report_top.csv", "report_trials.csv", "report_budget.csv"
@@ -51,7 +51,7 @@ def _when(text: str) -> datetime | None:
         return None
 
 
-def budget(search: Search) -> dict[str, Any]:
+def budget(search: SearchReport) -> dict[str, Any]:
     """What the search has spent so far, as a flat dict (also written as report_budget.csv)."""
     counts = {s: len(search.by_status(s)) for s in ("ok", "pruned", "failed", "running",
                                                      "damaged")}
@@ -83,7 +83,7 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def export_command(search: Search) -> str:
+def export_command(search: SearchReport) -> str:
     """The exact `hpsearch export` line for the best trial, as the tune command prints it."""
     from hpsearch.search.best import export_command as command
 
@@ -150,7 +150,7 @@ def all_table(trials: list[Trial]) -> list[str]:
     return lines
 
 
-def _budget_lines(b: dict[str, Any], search: Search) -> list[str]:
+def _budget_lines(b: dict[str, Any], search: SearchReport) -> list[str]:
     planned = f" of {b['trials_planned']} planned" if b["trials_planned"] else ""
     folds = f" of at most {b['folds_planned']}" if b["folds_planned"] else ""
     lines = [f"- **Trials:** {b['trials_started']} started{planned}: {b['completed']} "
@@ -181,7 +181,7 @@ def _budget_lines(b: dict[str, Any], search: Search) -> list[str]:
 
 def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
     """Read the project, draw the figures, write the CSV tables, return the markdown."""
-    search = load_search(directory)
+    search = read_search_report(directory)
     b = budget(search)
     ranked = search.ranked()
     top = ranked[:top_k]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hpsearch.reports.study_figures import _pyplot
-from hpsearch.reports.trials import Search, Trial
+from hpsearch.reports.trials import SearchReport, Trial
 
 OK_COLOR, PRUNED_COLOR, FAILED_COLOR, BEST_COLOR = "#4c72b0", "#999999", "#c44e52", "#dd8452"
 FOLD_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b2", "#937860", "#da8bc3")
@@ -27,7 +27,7 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def history_plot(search: Search, path: Path) -> Path | None:
+def history_plot(search: SearchReport, path: Path) -> Path | None:
     """Score per trial in trial order, with the best-so-far step line over completed trials."""
     trials = search.trials
     if not any(t.mean is not None for t in trials):
@@ -69,7 +69,7 @@ def is_numeric(values: list[Any]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
-def _log_scale(search: Search, name: str, values: list[float]) -> bool:
+def _log_scale(search: SearchReport, name: str, values: list[float]) -> bool:
     knob = search.knob(name)
     if knob.get("sampling") == "log":
         return True
@@ -86,7 +86,7 @@ def varying_params(trials: list[Trial]) -> list[str]:
     return [k for k, seen in names.items() if len(seen) > 1]
 
 
-def params_plot(search: Search, path: Path) -> Path | None:
+def params_plot(search: SearchReport, path: Path) -> Path | None:
     """One panel per knob: scatter for numbers, box + jittered points per value otherwise."""
     scored = [t for t in search.trials if t.mean is not None]
     names = varying_params(scored)
@@ -130,14 +130,14 @@ def params_plot(search: Search, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def _categories(search: Search, name: str, values: list[Any]) -> list[str]:
+def _categories(search: SearchReport, name: str, values: list[Any]) -> list[str]:
     """The knob's declared values in order (so axes are stable), plus any others seen."""
     declared = [str(v) for v in search.knob(name).get("values") or []]
     seen = [str(v) for v in values]
     return [v for v in declared if v in seen] + sorted(set(seen) - set(declared))
 
 
-def _axis(search: Search, name: str, trials: list[Trial]) -> tuple[list[float], list[str]]:
+def _axis(search: SearchReport, name: str, trials: list[Trial]) -> tuple[list[float], list[str]]:
     """Positions in [0, 1] of each trial on one parallel axis, and tick labels (low, high)."""
     values = [t.params.get(name) for t in trials]
     present = [v for v in values if v is not None]
@@ -158,7 +158,7 @@ def _axis(search: Search, name: str, trials: list[Trial]) -> tuple[list[float], 
     return pos, cats
 
 
-def parallel_plot(search: Search, top: list[Trial], path: Path) -> Path | None:
+def parallel_plot(search: SearchReport, top: list[Trial], path: Path) -> Path | None:
     """Top trials as lines across one vertical axis per varying knob, coloured by score."""
     top = [t for t in top if t.mean is not None]
     names = varying_params(top)

@@ -73,8 +73,10 @@ class Trial:
 
 
 @dataclass
-class Search:
-    """A tune project as read from disk, plus what could not be read (shown in the report)."""
+class SearchReport:
+    """A tune project as the report draws it: each trial with its folds and curves, ranked by
+    `Project.view()` (the API's `hp.Search` reads the same view), plus what could not be read.
+    """
 
     directory: Path
     meta: dict[str, Any]
@@ -137,7 +139,7 @@ def _trial(data: dict[str, Any]) -> Trial:
     return trial
 
 
-def load_search(directory: Path) -> Search:
+def read_search_report(directory: Path) -> SearchReport:
     """Everything the report needs from a tune project, from the freshest files available."""
     project = Project(directory)
     notes: list[str] = []
@@ -169,4 +171,4 @@ def load_search(directory: Path) -> Search:
     ranks = view.rank_of()
     for trial in trials:
         trial.rank = ranks.get(trial.trial_id)
-    return Search(directory, meta, folds, trials, source, notes)
+    return SearchReport(directory, meta, folds, trials, source, notes)

@@ -1,6 +1,6 @@
 """What the live dashboard shows, read fresh from a tune project or a study directory.
 
-Reads only through the formats' own readers (``report_trials.load_search`` and
+Reads only through the formats' own readers (``report_trials.read_search_report`` and
 ``report_search.budget`` for tune projects, ``study_store`` for studies), which already
 tolerate a search that is running, killed or resumed: a half-written file is left out with a
 note, never an error. Each call re-reads the files, so any number of browsers (and a ``tune``
@@ -55,9 +55,9 @@ def search_snapshot(directory: Path) -> dict[str, Any]:
         'search'
     """
     from hpsearch.reports.search import budget
-    from hpsearch.reports.trials import load_search
+    from hpsearch.reports.trials import read_search_report
 
-    search = load_search(directory)
+    search = read_search_report(directory)
     spent = budget(search)
     finished = spent["completed"] + spent["pruned"] + spent["failed"]
     planned = spent["trials_planned"]

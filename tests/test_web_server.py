@@ -212,3 +212,50 @@ def test_study_dashboard_counts_finished_runs_and_ranks_variants(tmp_path):
     assert snap["progress"]["eta_seconds"] == pytest.approx(2.0)
     assert snap["best"]["trial_id"] == "wide" and snap["best"]["mean"] == pytest.approx(0.82)
     assert [r["runs"] for r in snap["trials"]] == ["1/2", "2/2"]
+
+
+def _with_length(url: str, length: str, body: bytes = b"") -> tuple[int, bytes]:
+    """POST with a Content-Length header written by hand (http.client would compute it)."""
+    import socket
+
+    address = url.split("//")[1].rstrip("/")
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"POST /api/play/new?state=seed%3D0.5 HTTP/1.1\r\nHost: {address}\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode() + body)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+            if b"\r\n\r\n" in reply:
+                break
+    status = int(reply.split(b" ", 2)[1])
+    return status, reply
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", " 12x"])
+def test_a_malformed_content_length_is_a_400_not_a_hung_thread(base, length):
+    status, reply = _with_length(base, length)
+    assert status == 400
+    assert b"Content-Length must be a whole number" in reply
+    # the server still answers others afterwards
+    assert _raw(base, "/static/common.css")[0] == 200
+
+
+def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(monkeypatch):
+    import socket
+    import time
+
+    from hpsearch.web import server
+
+    monkeypatch.setattr(server, "REQUEST_TIMEOUT_S", 0.5)
+    with running(playground_app()) as url:
+        address = url.split("//")[1].rstrip("/")
+        host, port = address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as slow:
+            # promises 100 bytes and sends 3, then keeps the connection open
+            slow.sendall(f"POST /api/play/new HTTP/1.1\r\nHost: {address}\r\n"
+                         "Content-Length: 100\r\n\r\nabc".encode())
+            started = time.monotonic()
+            assert _raw(url, "/static/common.css")[0] == 200   # another client meanwhile
+            assert slow.recv(65536) == b""                     # the server hung up on it
+            assert time.monotonic() - started < 10

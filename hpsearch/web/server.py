@@ -25,6 +25,7 @@ from hpsearch.errors import HpsearchError
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_BODY = 1 << 20
+REQUEST_TIMEOUT_S = 10.0  # seconds a client may stall mid-request before it is dropped
 
 
 class BadRequest(HpsearchError):  # noqa: N818 - the HTTP name says what the client gets
@@ -151,10 +152,26 @@ def file_response(path: Path) -> Response:
     return Response(200, path.read_bytes(), kind)
 
 
+def _content_length(header: str | None) -> int:
+    """The body's length from its header; BadRequest (400) unless it is a plain integer >= 0.
+
+    Why: ``int()`` alone raises on ``abc`` (a traceback and no response) and accepts ``-5``,
+    which slipped under the size limit and made ``rfile.read`` wait for a body forever.
+    """
+    text = (header or "0").strip()
+    if not text.isdigit():
+        raise BadRequest("Content-Length must be a whole number of bytes (0 or more)")
+    return int(text)
+
+
 def _handler(app: App, allowed_hosts: set[str] | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "hpsearch"
         sys_version = ""
+        # A client that opens a connection and then stalls (no request line, a body shorter
+        # than its Content-Length) is dropped after this many seconds instead of holding a
+        # thread forever; http.server applies it to the socket and closes on TimeoutError.
+        timeout = REQUEST_TIMEOUT_S
 
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
@@ -165,7 +182,7 @@ def _handler(app: App, allowed_hosts: set[str] | None) -> type[BaseHTTPRequestHa
                 pairs = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
                 if any(len(v) > 1 for v in pairs.values()):
                     raise BadRequest("a query parameter is given twice")
-                length = int(self.headers.get("Content-Length") or 0)
+                length = _content_length(self.headers.get("Content-Length"))
                 if length > MAX_BODY:
                     raise BadRequest("request body too large", 413)
                 body = self.rfile.read(length) if length else b""

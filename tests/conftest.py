@@ -42,3 +42,25 @@ def cli(capsys):
         return code, captured.out, captured.err
 
     return invoke
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped browser test fails the run.
+
+    Why: .ci/run installs Chromium so that the browser tests really run; were the install to
+    break, the tests would skip and CI would stay green while claiming they passed.
+    """
+    from web_support import BROWSER_MISSING
+
+    outcome = yield
+    report = outcome.get_result()
+    if _ci() and report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if BROWSER_MISSING in reason:
+            report.outcome = "failed"
+            report.longrepr = f"CI=true but a browser test was skipped: {reason}"

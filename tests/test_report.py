@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from web_support import BROWSER_MISSING
 
 from hpsearch.errors import ProjectError
 from hpsearch.reports.writer import detect, write_report
@@ -251,8 +252,8 @@ def _chromium(tmp_path: Path, *args: str) -> str:
                           check=True).stdout
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install "
-                    "chromium chromium-driver; .ci/run installs it)")
+@pytest.mark.skipif(CHROMIUM is None, reason=BROWSER_MISSING + " (apt-get install chromium "
+                    "chromium-driver; .ci/run installs it)")
 def test_report_renders_in_headless_chromium(finished, tmp_path):
     url = (finished / "report.html").resolve().as_uri()
     dom = _chromium(tmp_path, "--dump-dom", url)

@@ -22,15 +22,20 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--window-size=1400,1000")
 
 
+# Every browser test's skip reason starts with this, so that conftest.py can turn such a
+# skip into a failure under CI=true: CI claims the browser tests ran, so they must.
+BROWSER_MISSING = "browser test: needs headless Chromium"
+
+
 def skip_reason() -> str | None:
     """Why browser tests cannot run here, or None."""
     if CHROMIUM is None or CHROMEDRIVER is None:
-        return ("needs headless Chromium and its driver (apt-get install chromium "
+        return (BROWSER_MISSING + " and its driver (apt-get install chromium "
                 "chromium-driver; .ci/run installs them)")
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return "needs selenium (pip install -e '.[test]')"
+        return BROWSER_MISSING + " with selenium (pip install -e '.[test]')"
     return None
 
 

@@ -66,29 +66,6 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
-def test_sigterm_stops_tune_like_ctrl_c_and_resume_finishes(tmp_path) -> None:
-    project = tmp_path / "p"
-    proc = _start(["tune", "-o", str(project), "--tuner", "random", "--max-trials", "30",
-                   *TINY], tmp_path)
-    _wait_for(lambda: len(_finished(project)) >= 2, 240, proc)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143
-    line = _one_line(err)
-    assert line == (f"interrupted: the finished trials are saved in {project}; continue with "
-                    f"hpsearch tune --directory {project} --resume")
-    kept = _finished(project)
-    rows = (project / "results.csv").read_text().strip().splitlines()[1:]
-    assert len(rows) >= len(kept) >= 2  # the table was rewritten with everything finished
-    done = subprocess.run([sys.executable, "-m", "hpsearch", "tune", "-o", str(project),
-                           "--resume", "--max-trials", str(len(kept) + 1), "-q"], env=ENV,
-                          capture_output=True, text=True, timeout=240, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    after = _records(project)
-    assert all(after[k] == v for k, v in kept.items())  # not trained again
-    assert all(v["status"] != "running" for v in after.values())
-
-
 def test_sigterm_stops_export_with_one_line(tmp_path) -> None:
     out = tmp_path / "export"
     proc = _start(["export", "--preset", "model1", "--set", "epochs=200", "--out", str(out),

@@ -44,6 +44,16 @@ def kt_env(tuner_id: str, host: str, port: int) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def stray_prints_muted() -> Iterator[None]:
+    """Keras Tuner 1.4.8 prints a conditional knob's first value on every gRPC message (a
+    left-over `print` in `Parent.to_proto`, keras_tuner/src/engine/conditions.py), dozens of
+    stray lines per trial. Chief and workers print nothing else on stdout while the search runs
+    (the progress bar is on stderr), so stdout goes nowhere meanwhile."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
+
+
 def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -80,8 +90,9 @@ def run_distributed(space: Any, settings: Any, project: Project, workers: int, b
     connect = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind
     with kt_env("chief", bind, port):  # for the whole run: KT reads it from the server thread
         try:
-            _serve_and_watch(build_tuner(space, settings, project), settings, project, workers,
-                             connect, port, quiet)
+            with stray_prints_muted():
+                _serve_and_watch(build_tuner(space, settings, project), settings, project,
+                                 workers, connect, port, quiet)
         finally:  # the workers are stopped by now: one table of everything they finished
             project.write_results(settings.folds)
 
@@ -207,6 +218,6 @@ def run_worker(oracle: str, directory: Path, worker_id: str | None, threads: int
         tf.config.threading.set_inter_op_parallelism_threads(1)
     data = load_dataset(settings.dataset, settings.data_dir, **dict(settings.data_options or {}))
     worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
-    with kt_env(worker_id, host, port):
+    with kt_env(worker_id, host, port), stray_prints_muted():
         tuner = build_tuner(space, settings, project)
         run_search(tuner, data)

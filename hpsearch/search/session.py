@@ -107,7 +107,10 @@ def run_tune(directory: Path, options: TuneSpec, data: Dataset, *, resume: bool 
             atomic_write_json(project.meta_path, meta)
         for line in project.notes:  # what --resume repaired from the other copy
             say(f"resume: {line}")
-        if workers:
+        done = grid_done(space, options, project) if resume else None
+        if done:
+            say(f"resume: {done}")
+        elif workers:
             from hpsearch.search.distributed import run_distributed
 
             run_distributed(space, options, project, workers, bind, port, quiet)
@@ -119,6 +122,24 @@ def run_tune(directory: Path, options: TuneSpec, data: Dataset, *, resume: bool 
             atomic_write_json(project.meta_path, meta)
         view = project.write_results(options.folds, meta)
     return TuneRun(project, view, stopped, list(project.notes))
+
+
+def grid_done(space: Space, spec: TuneSpec, project: Any) -> str | None:
+    """Why a resumed grid search has nothing left to run (None: it has, or it is no grid)."""
+    if spec.tuner != "grid" or any(not r.final for r in project.records()):
+        return None
+    from hpsearch.search.oracles.grid import grid_progress
+
+    finished = [r.params for r in project.records()]
+    covered, size = grid_progress(space.declare(), finished)
+    if covered >= size:
+        return (f"the grid's {size} points are all done ({len(finished)} trials in "
+                f"{project.dir}); nothing left to run")
+    if len(finished) >= spec.max_trials:
+        return (f"all {len(finished)} trials of --max-trials {spec.max_trials} are done and "
+                f"the grid has {size - covered} more of its {size} points; raise --max-trials "
+                "to run them")
+    return None
 
 
 def search_space(project: Any, spec: TuneSpec, resume: bool) -> Space:

@@ -259,14 +259,14 @@ def serve(app: App, host: str, port: int, what: str, open_browser: bool = False,
     if host not in LOOPBACK:
         print(f"warning: listening on {host} without authentication: anyone who can reach "
               "this address can use the page", file=sys.stderr, flush=True)
-    print(f"serving {what} at {url}  (Ctrl-C stops)", flush=True)
-    if on_ready is not None:
-        threading.Thread(target=on_ready, daemon=True).start()
-    if open_browser:
-        import webbrowser
+    try:  # from the URL on: a Ctrl-C or SIGTERM right after it is a clean stop too
+        print(f"serving {what} at {url}  (Ctrl-C stops)", flush=True)
+        if on_ready is not None:
+            threading.Thread(target=on_ready, daemon=True).start()
+        if open_browser:
+            import webbrowser
 
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    try:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr, flush=True)

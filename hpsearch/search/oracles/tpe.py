@@ -22,6 +22,7 @@ Optuna is imported only when this oracle is used: `pip install optuna` (or `.[tp
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpsearch.errors import ConfigError
@@ -123,10 +124,15 @@ class TPEOracle(CVOracle, kt.Oracle):
     def study(self) -> Any:
         """An in-memory study holding every trial so far, as Optuna would have it."""
         optuna = import_optuna()
-        sampler = optuna.samplers.TPESampler(
-            seed=(self.seed or 0) * 100_003 + len(self.trials),
-            n_startup_trials=self.startup_trials, constant_liar=True,
-            warn_independent_sampling=False, **self.sampler_options)
+        with warnings.catch_warnings():  # `group` and `constant_liar` are chosen knowingly,
+            # and `warn_independent_sampling` (deprecated in Optuna 4.9) still silences older
+            # Optuna: their Experimental/FutureWarnings would be stray stderr lines in every run
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            sampler = optuna.samplers.TPESampler(
+                seed=(self.seed or 0) * 100_003 + len(self.trials),
+                n_startup_trials=self.startup_trials, constant_liar=True,
+                warn_independent_sampling=False, **self.sampler_options)
         study = optuna.create_study(direction=self.objective.direction.replace(
             "max", "maximize").replace("min", "minimize"), sampler=sampler)
         records = self.records()

@@ -109,10 +109,12 @@ def study_snapshot(directory: Path) -> dict[str, Any]:
             record = load_run(directory, variant["name"], seed)
             if record is not None:
                 runs.append(record)
-    rows = []
+    rows, by_seed = [], {}
     for variant in variants:
         done = [r for r in runs if r["variant"] == variant["name"]]
-        scores = [s for r in done if (s := _run_score(r, metric)) is not None]
+        by_seed[variant["name"]] = {r["seed"]: s for r in done
+                                    if (s := _run_score(r, metric)) is not None}
+        scores = list(by_seed[variant["name"]].values())
         rows.append({"trial_id": variant["name"], "status": "ok" if len(done) == len(seeds)
                      else ("running" if done else "waiting"),
                      "mean": sum(scores) / len(scores) if scores else None,
@@ -142,7 +144,7 @@ def study_snapshot(directory: Path) -> dict[str, Any]:
                      "fraction": len(runs) / planned if planned else None,
                      "wall_seconds": wall, "eta_seconds": _eta(len(runs), planned, wall),
                      "complete": bool(planned) and len(runs) >= planned},
-        "best": ranked[0] if ranked else None, "trials": rows, "history": history,
+        "best": _study_leader(rows, by_seed), "trials": rows, "history": history,
         "curves": curves, "notes": [], "metric": metric.replace("_", " "),
         "last_write": _last_write(files), "now": time.time(),
     })
@@ -156,10 +158,36 @@ def _run_score(record: dict[str, Any], metric: str) -> float | None:
 
 
 def _std(values: list[float]) -> float | None:
-    if not values:
+    """The sample std (ddof=1) every other hpsearch output shows; None below two values."""
+    from hpsearch.stats import sample_std
+
+    return sample_std(values) if len(values) >= 2 else None
+
+
+def _study_leader(rows: list[dict[str, Any]], scores: dict[str, dict[int, float]]
+                  ) -> dict[str, Any] | None:
+    """The top mean so far, with its paired interval against the runner-up over shared seeds.
+
+    Why: the top mean alone crowns a winner inside the noise; the study's own verdict names a
+    best only when this interval excludes 0, so the dashboard says the same.
+    """
+    from hpsearch.stats import paired_interval
+
+    ranked = sorted((r for r in rows if r["mean"] is not None), key=lambda r: -r["mean"])
+    if not ranked:
         return None
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    leader = dict(ranked[0])
+    if len(ranked) < 2:
+        leader["lead"], leader["clear"] = "no other variant scored yet", False
+        return leader
+    runner = ranked[1]["trial_id"]
+    a, b = scores[leader["trial_id"]], scores[runner]
+    seeds = sorted(set(a) & set(b))
+    lead = paired_interval([a[s] for s in seeds], [b[s] for s in seeds])
+    leader["clear"] = lead.excludes_zero
+    verdict = "ahead" if lead.excludes_zero else "inside the noise"
+    leader["lead"] = f"top mean; vs {runner}: {lead} over {len(seeds)} seeds, {verdict}"
+    return leader
 
 
 def snapshot(directory: Path) -> dict[str, Any]:

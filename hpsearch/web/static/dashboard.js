@@ -74,7 +74,7 @@
     $("eta").textContent = p.complete ? "complete" : (p.eta_seconds !== null ? `ETA ${duration(p.eta_seconds)}` : "");
     $("live").textContent = s.last_write ? `last write ${duration(Math.max(0, s.now - s.last_write))} ago` : "";
     $("best-score").textContent = s.best ? fmt(s.best.mean) : "\u2013";
-    $("best-desc").textContent = s.best ? `${s.kind === "study" ? "variant" : "trial"} ${s.best.trial_id}: ${s.best.describe}` : "no completed trial yet";
+    $("best-desc").textContent = s.best ? `${s.kind === "study" ? "variant" : "trial"} ${s.best.trial_id}: ${s.best.describe}` + (s.best.lead ? ` (${s.best.lead})` : "") : "no completed trial yet";
     $("settings").textContent = Object.entries(s.settings).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k} ${v}`).join(" \u00b7 ");
     $("notes").textContent = (s.notes || []).join("; ");
     $("score-head").textContent = `${s.metric} (mean \u00b1 std)`;

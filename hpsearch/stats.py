@@ -70,6 +70,14 @@ class PairedTest:
 
     name: str
     ratio: float = 0.0
+    # Examples behind each score when the scores are accuracies (validation images per fold,
+    # or test images): sets the binomial variance floor of `paired_interval`. 0 = not
+    # accuracies (loss, time) or unknown: no floor.
+    n_eval: int = 0
+
+    def accuracies_on(self, n_eval: int) -> PairedTest:
+        """This test for accuracies measured on `n_eval` examples each (binomial floor)."""
+        return replace(self, n_eval=int(n_eval))
 
     @classmethod
     def plain(cls) -> PairedTest:
@@ -132,6 +140,8 @@ class Interval:
     def __str__(self) -> str:
         if self.n < 2:
             return f"{self.mean:+.4f} (one pair: no interval)"
+        if not math.isfinite(self.low):
+            return f"{self.mean:+.4f} (every pair differs by the same amount: no interval)"
         return f"{self.mean:+.4f} [{self.low:+.4f}, {self.high:+.4f}]"
 
 
@@ -141,6 +151,16 @@ def paired_interval(a: Values, b: Values, confidence: float = 1 - ALPHA,
 
     The variance of the mean is (1/J + test.ratio)·s² with s² the sample variance (ddof 1) of
     the J differences, and J-1 degrees of freedom; ratio 0 is the plain paired t.
+
+    **No certainty from zero spread.** Accuracies on n examples move in steps of 1/n, so
+    equal differences happen ([0.9, 0.9005] vs [0.8995, 0.9]: both +0.0005) and s² = 0
+    would give a zero-width interval and p = 0. When `test.n_eval` = n is set, s² is
+    floored at the binomial sampling variance of a difference of two accuracies measured on
+    n examples each, the mean over pairs of (a(1-a) + b(1-b)) / n. It treats the two
+    accuracies as independent measurements; on the same images they are positively
+    correlated, so the floor errs wide, and it acts only when the observed spread is
+    smaller than a single measurement's own noise. Without `n_eval` (loss, time) a zero
+    spread gives no interval at all (infinite bounds, p = NaN), never a certain sign.
 
     Args:
         a, b: scores of two candidates, pair i in position i.
@@ -163,13 +183,37 @@ def paired_interval(a: Values, b: Values, confidence: float = 1 - ALPHA,
     mean = float(diff.mean()) if n else math.nan
     if n < 2:
         return Interval(mean, -math.inf, math.inf, n, test.name, confidence)
-    se = math.sqrt((1 / n + test.ratio) * float(diff.var(ddof=1)))
-    if se == 0:  # every pair differs by the same amount: no spread, the sign is certain
-        return Interval(mean, mean, mean, n, test.name, confidence, float(mean == 0),
-                        float(mean == 0))
+    spread = float(diff.var(ddof=1))
+    if spread < (1e-9 * max(1.0, abs(mean))) ** 2:  # rounding noise of equal differences
+        spread = 0.0
+    variance = max(spread, binomial_floor(a, b, test.n_eval))
+    se = math.sqrt((1 / n + test.ratio) * variance)
+    if se == 0:  # every pair differs by the same amount and no floor is known: no interval
+        return Interval(mean, -math.inf, math.inf, n, test.name, confidence)
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
     p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
     return Interval(mean, mean - half, mean + half, n, test.name, confidence, p, p)
+
+
+def binomial_floor(a: Values, b: Values, n_eval: int) -> float:
+    """Variance floor of one paired difference of accuracies measured on `n_eval` examples.
+
+    Args:
+        a, b: the paired accuracies (in [0, 1]).
+        n_eval: examples behind each accuracy; 0 means no floor.
+
+    Returns:
+        mean over pairs of (a(1-a) + b(1-b)) / n_eval, or 0.0 without `n_eval`.
+
+    Example:
+        >>> round(binomial_floor([0.9, 0.9005], [0.8995, 0.9], 3000) * 1e5, 4)
+        6.0
+    """
+    if n_eval <= 0 or not len(a):
+        return 0.0
+    pa = np.clip(np.asarray(a, dtype=float), 0.0, 1.0)
+    pb = np.clip(np.asarray(b, dtype=float), 0.0, 1.0)
+    return float(np.mean(pa * (1 - pa) + pb * (1 - pb)) / n_eval)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -332,6 +376,15 @@ def rank(scores: Mapping[str, Paired], test: PairedTest | None = None,
     return Ranking(order, versus)
 
 
+# Why a plain sentence at k = 2: the corrected t then has 1 degree of freedom (t = 12.71 at
+# 95%) and the Nadeau-Bengio variance factor is 1/2 + 1, so any two trials' interval spans
+# every gap a search produces; listing trials "within the noise" would only restate that,
+# and naming one "clearly behind" is next to impossible. At 5 folds t is 2.78 (4 df).
+TWO_FOLDS_NOTE = ("With 2 folds no two {label}s can be told apart (the corrected t has 1 "
+                  "degree of freedom, t = 12.7); the ranking is by mean only. Use --folds 5 "
+                  "or more (t = 2.8) to test {label}s against the best.")
+
+
 def noise_note(scores: Mapping[str, Paired], folds: int, label: str = "trial") -> str:
     """One line for a top-k table: which candidates are inside the noise of the best.
 
@@ -344,14 +397,19 @@ def noise_note(scores: Mapping[str, Paired], folds: int, label: str = "trial") -
         label: what a candidate is called ("trial").
 
     Returns:
-        The note; empty with fewer than two candidates or fewer than 2 folds.
+        The note; empty with fewer than two candidates or fewer than 2 folds; at 2 folds a
+        plain sentence that 2 folds cannot separate them (`TWO_FOLDS_NOTE`).
 
     Example:
-        >>> noise_note({"00": [0.9, 0.91], "01": [0.89, 0.91]}, folds=2)[:38]
+        >>> noise_note({"00": [0.9, 0.91, 0.9], "01": [0.89, 0.91, 0.88]}, folds=3)[:38]
         'Within the noise of the best (trial 00'
+        >>> noise_note({"00": [0.9, 0.91], "01": [0.89, 0.91]}, folds=2)[:28]
+        'With 2 folds no two trials c'
     """
     if len(scores) < 2 or folds < 2:
         return ""
+    if folds == 2:
+        return TWO_FOLDS_NOTE.format(label=label)
     ranking = rank(scores, PairedTest.kfold(folds))
     inside = [n for n in ranking.order[1:] if not ranking.versus[n].excludes_zero]
     behind = [n for n in ranking.order[1:] if ranking.versus[n].excludes_zero]
@@ -380,9 +438,9 @@ def top_k_note(rows: Sequence[Mapping[str, object]], metric: str = "val_accuracy
 
     Example:
         >>> top_k_note([{"trial_id": "00", "status": "ok", "split0_val_accuracy": 0.9,
-        ...              "split1_val_accuracy": 0.91},
+        ...              "split1_val_accuracy": 0.91, "split2_val_accuracy": 0.9},
         ...             {"trial_id": "01", "status": "ok", "split0_val_accuracy": 0.89,
-        ...              "split1_val_accuracy": 0.91}])[:44]
+        ...              "split1_val_accuracy": 0.91, "split2_val_accuracy": 0.88}])[:44]
         'Within the noise of the best (trial 00): 01 '
     """
     prefix, suffix = "split", f"_{metric}"

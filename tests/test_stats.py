@@ -78,11 +78,31 @@ def test_bouckaert_frank_repeated_kfold_uses_j_equal_r_times_k():
         (0.02, 0.0012271, 0.0387729), abs=1e-6)
 
 
-def test_one_pair_has_no_interval_and_equal_differences_are_certain():
+def test_one_pair_has_no_interval_and_equal_differences_are_not_certain():
     one = paired_interval([0.9], [0.8])
     assert one.n == 1 and math.isinf(one.low) and not one.excludes_zero
+    # zero spread and no known number of examples: no interval, never a certain sign
     same = paired_interval([0.9, 0.8], [0.8, 0.7])
-    assert (same.low, same.high, same.p) == pytest.approx((0.1, 0.1, 0.0))
+    assert math.isinf(same.low) and not same.excludes_zero and math.isnan(same.p)
+    assert "no interval" in str(same)
+
+
+def test_equal_accuracy_differences_get_the_binomial_floor_by_hand():
+    # 2-fold CV on 6,000 images: 3,000 validation images per fold. Both differences are
+    # +0.0005, so s² = 0. The floor is mean((a(1-a) + b(1-b)) / 3000)
+    #   = ((.09 + .0899550) + (.0899550 + .09)) / 2 / 3000 = 5.9999917e-05;
+    # Nadeau-Bengio (k=2): var = (1/2 + 1/(2-1)) * floor = 8.9999875e-05, se = 0.00948683;
+    # t(.975, 1 df) = 12.7062047, half width 0.1205413: [-0.1200413, +0.1210413].
+    test = PairedTest.kfold(2).accuracies_on(3000)
+    iv = paired_interval([0.9, 0.9005], [0.8995, 0.9], test=test)
+    assert iv.mean == pytest.approx(0.0005)
+    assert (iv.low, iv.high) == pytest.approx((-0.1200413, 0.1210413), abs=1e-6)
+    assert not iv.excludes_zero and 0.9 < iv.p <= 1.0
+    # the floor only acts below a measurement's own noise: a real spread is left alone
+    wide = PairedTest.plain().accuracies_on(10**6)
+    spread = paired_interval([0.80, 0.90], [0.70, 0.72], test=wide)
+    assert spread.high - spread.low == pytest.approx(
+        2 * 12.7062047 * math.sqrt(0.5 * 0.0032), rel=1e-6)
 
 
 def test_holm_adjusted_p_values():
@@ -122,9 +142,12 @@ def test_a_third_candidate_can_withhold_the_verdict():
 
 
 def test_rank_orients_lower_is_better_as_the_leaders_advantage():
-    ranking = rank({"slow": [2.0, 2.1, 1.9], "fast": [1.0, 1.1, 0.9]}, higher_is_better=False)
-    assert ranking.best == "fast" and ranking.lead.mean == pytest.approx(1.0)
-    assert ranking.lead.low == pytest.approx(1.0)  # every pair differs by exactly 1.0
+    ranking = rank({"slow": [2.0, 2.1, 1.9], "fast": [1.0, 1.2, 0.85]}, higher_is_better=False)
+    assert ranking.best == "fast" and ranking.lead.mean == pytest.approx(0.9833333)
+    assert 0 < ranking.lead.low < 0.98 < ranking.lead.high  # the leader's advantage, > 0
+    # equal differences (1.0 each) are not a certain lead: no spread, no interval, no winner
+    same = rank({"slow": [2.0, 2.1, 1.9], "fast": [1.0, 1.1, 0.9]}, higher_is_better=False)
+    assert same.best is None and not same.lead.excludes_zero
 
 
 def test_cv_headline_and_json_name_the_corrected_test():
@@ -142,28 +165,34 @@ def test_cv_headline_and_json_name_the_corrected_test():
     assert rank({"only": [0.8, 0.9]}).headline("x") == "only one candidate: only"
 
 
-def test_noise_note_for_a_two_fold_top_k():
-    # 2 folds: variance (1/2 + 1) s², df 1. 00 - 02 = .40, .39: s² = 5e-5, se = 0.0086603,
-    # t = 45.61 -> p = 0.01396 < .025: rejected at 97.5 %, where t(0.9875, 1) = tan(0.4875 pi)
-    # = 25.452 -> half 0.22042. 00 - 01 = .01, 0: t = 0.577, p = 0.667: inside the noise.
-    scores = {"00": [0.90, 0.91], "01": [0.89, 0.91], "02": [0.50, 0.52]}
-    assert noise_note(scores, folds=2) == (
+def test_noise_note_for_a_three_fold_top_k():
+    # 3 folds: variance (1/3 + 1/2) s², df 2. 00 - 02 = .40, .39, .40: s² = 3.3333e-5,
+    # se = 0.0052705, t = 75.26 -> rejected; 00 - 01 = .01, 0, .02: inside the noise.
+    scores = {"00": [0.90, 0.91, 0.90], "01": [0.89, 0.91, 0.88], "02": [0.50, 0.52, 0.50]}
+    assert noise_note(scores, folds=3) == (
         "Within the noise of the best (trial 00): 01; clearly behind: 02 "
-        "(Nadeau-Bengio corrected t (2-fold), Holm over 2 comparisons, 95% family-wise).")
-    behind = rank(scores, PairedTest.kfold(2)).versus["02"]
-    half = math.tan(math.pi * 0.4875) * math.sqrt(1.5 * 5e-5)
-    assert (behind.low, behind.high) == pytest.approx((0.395 - half, 0.395 + half), abs=1e-6)
+        "(Nadeau-Bengio corrected t (3-fold), Holm over 2 comparisons, 95% family-wise).")
+    assert noise_note({"00": [0.9, 0.9, 0.9]}, folds=3) == ""
+
+
+def test_two_folds_say_plainly_that_they_cannot_separate_trials():
+    # at k = 2 the corrected t has 1 df (12.7): even a trial 40 points behind would be listed
+    # "within the noise" of one 1 point behind; the note says so instead of listing anything
+    scores = {"00": [0.90, 0.91], "01": [0.89, 0.91], "02": [0.50, 0.52]}
+    note = noise_note(scores, folds=2)
+    assert note.startswith("With 2 folds no two trials can be told apart")
+    assert "--folds 5" in note and "Within the noise" not in note
     assert noise_note({"00": [0.9, 0.9]}, folds=2) == ""
 
 
 def test_top_k_note_reads_cv_results_rows_and_skips_pruned_trials():
     # the tune table's rows: 00 - 01 = .01, .00 (inside); 02 is pruned (one fold): not compared
     rows = [{"trial_id": "00", "status": "ok", "split0_val_accuracy": 0.90,
-             "split1_val_accuracy": 0.91, "split0_val_loss": 0.3},
+             "split1_val_accuracy": 0.91, "split2_val_accuracy": 0.90, "split0_val_loss": 0.3},
             {"trial_id": "01", "status": "ok", "split0_val_accuracy": 0.89,
-             "split1_val_accuracy": 0.91},
+             "split1_val_accuracy": 0.91, "split2_val_accuracy": 0.88},
             {"trial_id": "02", "status": "pruned", "split0_val_accuracy": 0.40,
-             "split1_val_accuracy": None}]
+             "split1_val_accuracy": None, "split2_val_accuracy": None}]
     assert top_k_note(rows) == ("Within the noise of the best (trial 00): 01 "
-                                "(Nadeau-Bengio corrected t (2-fold), 95%).")
+                                "(Nadeau-Bengio corrected t (3-fold), 95%).")
     assert top_k_note(rows[:1]) == ""

@@ -15,7 +15,7 @@ def _scores(**variants: list[float]) -> dict[str, dict[tuple[int, int], float]]:
 
 
 def test_a_clear_difference_is_named_best():
-    scores = _scores(base=[0.80, 0.81, 0.79, 0.80, 0.82], wide=[0.85, 0.86, 0.84, 0.85, 0.87])
+    scores = _scores(base=[0.80, 0.81, 0.79, 0.80, 0.82], wide=[0.85, 0.865, 0.84, 0.855, 0.87])
     verdict = decide(scores, "base", "test_accuracy")
     assert verdict.best == "wide"
     assert verdict.lead.low > 0
@@ -33,7 +33,7 @@ def test_overlapping_intervals_name_no_winner():
 
 
 def test_lower_is_better_for_time_and_worse_is_reported():
-    scores = _scores(base=[2.0, 2.1, 1.9], big=[1.0, 1.1, 0.9])
+    scores = _scores(base=[2.0, 2.1, 1.9], big=[1.0, 1.2, 0.85])
     verdict = decide(scores, "base", "steady_time_s", higher_is_better=False)
     assert verdict.best == "big" and verdict.lead.mean > 0
     reverse = decide(_scores(base=[0.9, 0.91, 0.89], bad=[0.5, 0.52, 0.49]), "base",
@@ -125,3 +125,15 @@ def test_study_report_json_and_summary_name_the_test():
     assert summary["wide"]["test_accuracy_test"] == "paired t"
     assert summary["wide"]["test_accuracy_vs_base"] == "better"
     assert summary["wide"]["test_accuracy_std"] == pytest.approx(0.0152753, abs=1e-6)  # ddof 1
+
+
+def test_equal_differences_are_not_a_certain_winner():
+    # every seed differs by exactly +0.05: zero spread, which used to read as a sure lead
+    # (a zero-width interval and p = 0, as the shipped time verdicts showed)
+    scores = _scores(base=[0.80, 0.81, 0.79, 0.80, 0.82], same=[0.85, 0.86, 0.84, 0.85, 0.87])
+    assert decide(scores, "base", "steady_time_s", higher_is_better=False).best is None
+    # for accuracies on a known number of images the binomial floor gives a real interval
+    from hpsearch.stats import PairedTest
+
+    floored = decide(scores, "base", "test_accuracy", test=PairedTest.plain().accuracies_on(1000))
+    assert floored.best == "same" and 0 < floored.lead.low < 0.05 < floored.lead.high

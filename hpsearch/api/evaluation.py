@@ -187,7 +187,8 @@ def cross_validate(configs: Configs, data: Dataset | str, folds: int = 5,
                 failed[name] = str(exc)
     if not results:
         raise TrialFailed("every config failed: " + "; ".join(failed.values()))
-    test = PairedTest.kfold(folds)
+    # each fold's accuracy is measured on about len(y_train)/folds images: the binomial floor
+    test = PairedTest.kfold(folds).accuracies_on(len(data.y_train) // folds)
     scores = {n: [f.val_accuracy for f in r.folds] for n, r in results.items()}
     return CVResult(results, failed, rank(scores, test), test, folds, seed, data.name)
 

@@ -46,9 +46,22 @@ def primary_metrics(meta: dict[str, Any]) -> dict[str, tuple[str, bool]]:
 
 def _decide(meta: dict[str, Any], rows: list[dict[str, str]], metric: str,
             higher: bool) -> Verdict:
-    """The verdict on `metric` with the test the study's protocol calls for."""
-    return decide(collect(rows, metric), meta["reference"], metric, higher,
-                  study_test(meta["protocol"], len(meta["seeds"])))
+    """The verdict on `metric` with the test the study's protocol calls for; accuracies get
+    the binomial variance floor of the images they were measured on (`stats.binomial_floor`)."""
+    test = study_test(meta["protocol"], len(meta["seeds"]))
+    if metric.endswith("_accuracy"):
+        test = test.accuracies_on(accuracy_examples(meta, metric))
+    return decide(collect(rows, metric), meta["reference"], metric, higher, test)
+
+
+def accuracy_examples(meta: dict[str, Any], metric: str) -> int:
+    """Images behind one accuracy of `metric`: the test set, or one validation fold; 0 unknown."""
+    data = meta.get("dataset") or {}
+    if metric.startswith("test_"):
+        return int(data.get("n_test") or 0)
+    folds = int(meta["protocol"].get("folds") or 0)
+    n_train = int(data.get("n_train") or 0)
+    return n_train // folds if metric.startswith("val_") and folds > 1 else 0
 
 
 def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[str, Any]]:

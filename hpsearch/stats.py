@@ -308,9 +308,12 @@ class Ranking:
 
     @property
     def best(self) -> str | None:
-        """The leader, named only when its lead over every other candidate excludes 0."""
+        """The leader, named only when its lead over every other candidate excludes 0.
+
+        A lone candidate is not "best": nothing was compared (its headline says so).
+        """
         if self.runner_up is None:
-            return self.leader
+            return None
         return self.leader if self.closest is None else None
 
     def to_dict(self) -> dict[str, object]:
@@ -324,8 +327,11 @@ class Ranking:
     def headline(self, what: str, more: str = "repeats") -> str:
         """The verdict sentence, naming the test; `more` is what to add to separate them."""
         lead = self.lead
+        if not self.order:
+            return f"no candidate has a score on {what}: nothing to compare"
         if self.runner_up is None or lead is None:
-            return f"only one candidate: {self.leader}"
+            return (f"only one candidate has a score on {what}: {self.leader}, compared with "
+                    "nothing, so not called best")
         if lead.n < 2:
             return (f"{self.leader} leads {self.runner_up} on {what} by {lead.mean:+.4f} from "
                     f"a single pair of runs: no interval, no verdict; add {more}")

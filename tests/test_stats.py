@@ -162,7 +162,10 @@ def test_cv_headline_and_json_name_the_corrected_test():
     assert (pair["mean"], pair["low"], pair["high"]) == pytest.approx(
         (0.03, -0.011647, 0.071647), abs=1e-6)
     assert pair["test"] == "Nadeau-Bengio corrected t (5-fold)"
-    assert rank({"only": [0.8, 0.9]}).headline("x") == "only one candidate: only"
+    assert rank({"only": [0.8, 0.9]}).headline("x") == (
+        "only one candidate has a score on x: only, compared with nothing, so not called best")
+    assert rank({"only": [0.8, 0.9]}).best is None
+    assert rank({}).headline("x") == "no candidate has a score on x: nothing to compare"
 
 
 def test_noise_note_for_a_three_fold_top_k():

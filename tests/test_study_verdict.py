@@ -137,3 +137,18 @@ def test_equal_differences_are_not_a_certain_winner():
 
     floored = decide(scores, "base", "test_accuracy", test=PairedTest.plain().accuracies_on(1000))
     assert floored.best == "same" and 0 < floored.lead.low < 0.05 < floored.lead.high
+
+
+def test_no_scores_at_all_name_no_best_and_say_so():
+    verdict = decide({"base": {}, "other": {}}, "base", "val_accuracy")
+    assert verdict.leader is None and verdict.best is None
+    assert verdict.headline() == "no candidate has a score on CV accuracy: nothing to compare"
+    assert verdict.short() == "no scores"
+
+
+def test_a_lone_surviving_candidate_is_not_called_best():
+    verdict = decide({"base": {(0, 0): 0.8, (1, 0): 0.82}, "failed": {}}, "base", "val_accuracy")
+    assert verdict.leader == "base" and verdict.best is None
+    assert "only one candidate has a score" in verdict.headline()
+    assert "not called best" in verdict.headline()
+    assert verdict.short() == "only base scored: nothing to compare"

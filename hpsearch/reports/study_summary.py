@@ -226,9 +226,10 @@ def _answers(verdict: dict[str, Verdict], rows: list[dict[str, str]] | None = No
     lines = [f"- **Accuracy:** {acc.text()}", f"- **Loss:** {verdict['loss'].text()}",
              time_line]
     if shared and acc.best:
-        fastest = min(shared, key=shared.get)
-        same = "is also" if fastest == acc.best else "is not"
-        lines.append(f"- The fastest ({fastest}) {same} the most accurate ({acc.best}).")
+        quickest = min(shared, key=shared.get)
+        lines.append(f"- The most accurate is {acc.best}; {quickest} took the least time in "
+                     "its one shared measurement, which names no fastest variant (no repeats, "
+                     "no interval).")
     elif acc.best and time.best:
         same = "is also" if acc.best == time.best else "is not"
         lines.append(f"- The fastest ({time.best}) {same} the most accurate ({acc.best}).")

@@ -157,6 +157,9 @@ def select_and_export(plan: StudyPlan, data: Dataset, out: Path, records: list[d
 
     rows = [row for record in records for row in result_rows(record)]
     verdict = decide(collect(rows, "val_accuracy"), plan.reference.name, "val_accuracy")
+    if verdict.leader is None:
+        raise TrialFailed("no variant finished a CV run, so there is no config to refit and "
+                          "test; see the failed runs in results.csv and rerun with --resume")
     winner = next(v for v in plan.variants if v.name == verdict.leader)
     scores = list(collect(rows, "val_accuracy")[winner.name].values())
     cv = {"folds": settings_folds(records), "seeds": sorted({r["seed"] for r in records}),

@@ -66,8 +66,9 @@ class Verdict:
     test: PairedTest
 
     @property
-    def leader(self) -> str:
-        return self.ranking.leader if self.ranking.order else self.reference
+    def leader(self) -> str | None:
+        """The top mean; None when no variant has a score (never the base by default)."""
+        return self.ranking.leader if self.ranking.order else None
 
     @property
     def runner_up(self) -> str | None:
@@ -81,22 +82,22 @@ class Verdict:
     @property
     def best(self) -> str | None:
         """The leader, named only when its lead over every other variant excludes zero."""
-        return self.ranking.best if self.ranking.order else self.reference
+        return self.ranking.best if self.ranking.order else None
 
     @property
     def what(self) -> str:
         return LABELS.get(self.metric, self.metric)
 
     def headline(self) -> str:
-        if not self.ranking.order:
-            return f"only one candidate: {self.reference}"
         return self.ranking.headline(self.what, "repeats")
 
     def short(self) -> str:
         """One cell of the lab report's answers table."""
         lead = self.lead
+        if self.leader is None:
+            return "no scores"
         if self.runner_up is None or lead is None:
-            return self.leader
+            return f"only {self.leader} scored: nothing to compare"
         if lead.n < 2:
             return f"no verdict from one repeat ({self.leader} ahead of {self.runner_up})"
         span = f"{lead.mean:+.3f} [{lead.low:+.3f}, {lead.high:+.3f}]"

@@ -172,8 +172,10 @@ def test_a_search_of_in_memory_data_says_to_pass_it_again(tmp_path, cli):
     reread = hp.load_search(tmp_path / "t")
     with pytest.raises(hp.DataError, match="tuned on in-memory data .*export\\(data=data\\)"):
         reread.export(quiet=True)
-    code, _, err = cli("export", "--from", str(tmp_path / "t"), "--quiet")
-    assert code == 2 and err.count("\n") == 1 and err.startswith("error: "), err
-    assert "in-memory data ('blobs'" in err and "Traceback" not in err
+    for command in (["export", "--from", str(tmp_path / "t")],
+                    ["tune", "--directory", str(tmp_path / "t"), "--resume"]):
+        code, _, err = cli(*command, "--quiet")
+        assert code == 2 and err.count("\n") == 1 and err.startswith("error: "), err
+        assert "in-memory data ('blobs'" in err and "Traceback" not in err
     done = reread.export(tmp_path / "out", data=data, quiet=True)
     assert done.card["cv"]["trial_id"] == search.best["trial_id"]

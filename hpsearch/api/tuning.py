@@ -11,8 +11,8 @@ from typing import Any
 from hpsearch.api.display import Shown, frame
 from hpsearch.api.evaluation import as_data
 from hpsearch.config import ModelConfig
-from hpsearch.data import Dataset, load_dataset
-from hpsearch.errors import ConfigError, ProjectError
+from hpsearch.data import Dataset, load_dataset, reloadable
+from hpsearch.errors import ConfigError, DataError, ProjectError
 from hpsearch.search.spec import TuneSpec
 from hpsearch.search.view import ProjectView
 
@@ -259,6 +259,11 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         time_budget=parse_duration(time_budget))
     if not resume:  # refuse a used directory before loading any data
         Project(directory).check(False, overwrite)
+    if data is None and not reloadable(spec.dataset):
+        raise DataError(f"{directory} was tuned on in-memory data ({spec.dataset!r}, e.g. "
+                        "from hp.Dataset.from_arrays), which no file holds: resume it in "
+                        f"Python with the same data, hp.tune({str(directory)!r}, data, "
+                        "resume=True)")
     loaded = data if isinstance(data, Dataset) else load_dataset(
         spec.dataset, spec.data_dir, **(spec.data_options or {}))
     loaded = as_data(loaded, spec.folds)

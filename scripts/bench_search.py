@@ -290,7 +290,7 @@ def keras_tuner_side(space, data, args, directory: Path, start: float) -> list[d
     """Keras Tuner's own BayesianOptimization / Hyperband, hand-written k-fold in `fit`."""
     import keras_tuner as kt
 
-    from hpsearch.search.tuner import oracle_seed
+    from hpsearch.search.oracles.base import oracle_seed
 
     splits = folds_of(data, args.folds, args.seed)
     deadline = start + args.budget

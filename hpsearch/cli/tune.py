@@ -72,8 +72,9 @@ def tune(
     fix: Annotated[list[str] | None, typer.Option(
         "--fix", help="Pin a knob or config field: --fix optimizer=adam --fix hidden=256,128.")]
     = None,
-    prune: Annotated[bool, typer.Option(help="Stop a trial early (per epoch, the median "
-                                             "rule) when it cannot plausibly beat the best.")]
+    prune: Annotated[bool, typer.Option(help="Stop a trial early by the median rule: after "
+                                             "a warm-up, a trial below the median of finished "
+                                             "trials at the same epoch stops.")]
     = DEFAULTS.prune,
     resume: Annotated[bool, typer.Option(help="Continue the search in --directory.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Delete the search in --directory and start "
@@ -85,7 +86,8 @@ def tune(
                                               "(Keras Tuner chief + workers; 0 = in process).")]
     = 0,
     bind: Annotated[str, typer.Option(help="Address the oracle listens on (with --workers); "
-                                           "loopback unless you ask.")] = "127.0.0.1",
+                                           "loopback unless you ask; another address warns, as "
+                                           "the oracle has no authentication.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Oracle port (0 = pick a free one).")] = 0,
     max_failures: Annotated[int, typer.Option(help="Stop after this many failed trials in a "
                                                    "row.")] = DEFAULTS.max_failures,

@@ -81,10 +81,32 @@ def _spawn(worker_id: str, host: str, port: int, directory: Path, threads: int) 
                             stderr=subprocess.PIPE, text=True)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(bind: str) -> str | None:
+    """The warning for an oracle bound beyond this machine, or None on loopback.
+
+    Why: Keras Tuner's oracle speaks plain gRPC with no authentication, so anyone who can reach
+    the address can ask for trials and report scores into the project, as with the web pages.
+
+    Example:
+        >>> exposure_warning("127.0.0.1") is None, exposure_warning("0.0.0.0")[:28]
+        (True, 'warning: the oracle listens')
+    """
+    if bind in LOOPBACK_HOSTS:
+        return None
+    return (f"warning: the oracle listens on {bind} without authentication: anyone who can "
+            "reach this address can take trials and report scores into the project")
+
+
 def run_distributed(space: Any, settings: Any, project: Project, workers: int, bind: str,
                     port: int, quiet: bool) -> None:
     """Serve the oracle here, run `workers` worker processes, re-queue a dead worker's trial."""
     from hpsearch.search.tuner import build_tuner
+
+    if (warning := exposure_warning(bind)) is not None:
+        print(warning, file=sys.stderr, flush=True)
 
     port = port or free_port(bind)
     connect = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind

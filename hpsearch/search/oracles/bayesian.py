@@ -12,8 +12,9 @@ at least as low as the best candidate's. L-BFGS-B gets its gradient from `value_
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.optimize
@@ -60,10 +61,46 @@ def value_and_gradient(f: Callable[[np.ndarray], np.ndarray], point: np.ndarray,
     return float(values[0]), (values[1:] - values[0]) / step
 
 
+def fit_quietly(gpr: Any, x: np.ndarray, y: np.ndarray) -> bool:
+    """Fit the GP; scikit-learn's ConvergenceWarnings are kept off the terminal.
+
+    Why: on a long search the kernel's hyperparameters often end on a bound or L-BFGS stops
+    early ("ABNORMAL"); sklearn then warns on stderr at every fit, even under --quiet, about a
+    fit that is still usable (the acquisition only needs a reasonable surrogate). Other
+    warnings pass through unchanged.
+
+    Args:
+        gpr: a scikit-learn GaussianProcessRegressor.
+        x, y: the training points and their objective values.
+
+    Returns:
+        True when the fit raised no ConvergenceWarning.
+
+    Example:
+        >>> from sklearn.gaussian_process import GaussianProcessRegressor
+        >>> fit_quietly(GaussianProcessRegressor(), np.zeros((2, 1)) + [[0], [1]], np.ones(2))
+        True
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gpr.fit(x, y)
+    converged = True
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            converged = False
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return converged
+
+
 class BayesianOracle(CVOracle, kt.oracles.BayesianOptimizationOracle):
     """`initial_points` random trials, then the GP's lower confidence bound picks each next."""
 
     name = "bayesian"
+    gp_fit_warnings = 0  # GP fits that ended with a ConvergenceWarning (kept off stderr)
 
     @classmethod
     def arguments(cls, space: Space, spec: TuneSpec) -> dict[str, object]:
@@ -76,7 +113,9 @@ class BayesianOracle(CVOracle, kt.oracles.BayesianOptimizationOracle):
         if len(completed) < (self.num_initial_points or max(3 * dimensions, 3)):
             return super().populate_space(trial_id)  # random phase: Keras Tuner's own
         x, y = kt_adapter.vectorize_trials(self)
-        self.gpr.fit(np.nan_to_num(x, posinf=0, neginf=0), np.nan_to_num(y, posinf=0, neginf=0))
+        if not fit_quietly(self.gpr, np.nan_to_num(x, posinf=0, neginf=0),
+                           np.nan_to_num(y, posinf=0, neginf=0)):
+            self.gp_fit_warnings += 1
 
         def bound(points: np.ndarray) -> np.ndarray:
             mu, sigma = self.gpr.predict(np.atleast_2d(points), return_std=True)

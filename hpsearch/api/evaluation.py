@@ -6,7 +6,7 @@ parses flags, calls them and prints what they return.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,10 @@ from hpsearch.stats import SD_LABEL, PairedTest, Ranking, rank, sample_std
 Configs = ModelConfig | str | Sequence[ModelConfig | str] | Mapping[str, ModelConfig | str]
 
 
-def as_data(data: Dataset | str | Path, folds: int | None = None) -> Dataset:
-    """A `Dataset`, or a name/path loaded with `load_dataset`; checked for `folds` folds.
+def as_data(data: Dataset | str | Path | Callable[[], Dataset],
+            folds: int | None = None) -> Dataset:
+    """A `Dataset`, a name/path loaded with `load_dataset`, or a loader called now (a lazily
+    loaded data set: the caller's settings are checked before it loads); checked for `folds`.
 
     Every caller is about to train, so TensorFlow is loaded here, without its C++ start-up
     lines on stderr (a notebook would show them in the cell).
@@ -31,7 +33,12 @@ def as_data(data: Dataset | str | Path, folds: int | None = None) -> Dataset:
     from hpsearch.training import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    out = data if isinstance(data, Dataset) else load_dataset(str(data))
+    if isinstance(data, Dataset):
+        out = data
+    elif callable(data):
+        out = data()
+    else:
+        out = load_dataset(str(data))
     if folds is not None:
         out.check_folds(folds)
     return out
@@ -142,7 +149,8 @@ def cv_rows(results: Mapping[str, Any], ranking: Ranking) -> list[dict[str, Any]
     return rows
 
 
-def cross_validate(configs: Configs, data: Dataset | str, folds: int = 5,
+def cross_validate(configs: Configs, data: Dataset | str | Callable[[], Dataset],
+                   folds: int = 5,
                    epochs: int | None = None, seed: int = 0, quiet: bool = False) -> CVResult:
     """Cross-validate configs on the training data (a fresh model per fold) and compare them.
 
@@ -152,7 +160,8 @@ def cross_validate(configs: Configs, data: Dataset | str, folds: int = 5,
 
     Args:
         configs: a `ModelConfig`, a preset name, a list of either, or a dict name -> config.
-        data: a `Dataset` or a name/path for `load_dataset`.
+        data: a `Dataset`, a name/path for `load_dataset`, or a loader called once the
+            settings are checked (`folds` is refused before any data loads).
         folds: stratified folds (at least 2).
         epochs: epochs for every config (default: each config's own).
         seed: fixes the folds, initial weights and shuffles.

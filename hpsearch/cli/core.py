@@ -147,17 +147,21 @@ def cv(
     Example: hpsearch cv --preset model1 --preset model2 --preset model3 --folds 5 --epochs 5
     """
     from hpsearch.api.evaluation import cross_validate
-    from hpsearch.training.evaluate import Protocol
 
-    Protocol.kfold(folds)  # refuse bad --folds before loading any data
     candidates = {name: resolve_config(name, None, set_) for name in preset or []}
     candidates |= {path.stem: resolve_config(None, path, set_) for path in config or []}
     show_notes(*candidates.values())
     if not candidates:
         raise ConfigError("nothing to compare; pass --preset NAME and/or --config FILE")
-    data = load_data(dataset, data_dir, folds,
-                     table_options(target, test, test_size, scale, one_hot))
-    result = cross_validate(candidates, data, folds, epochs, seed, quiet or json_out)
+    loaded = []
+
+    def load() -> Any:  # called by the API once --folds is checked, before any training
+        loaded.append(load_data(dataset, data_dir, folds,
+                                table_options(target, test, test_size, scale, one_hot)))
+        return loaded[0]
+
+    result = cross_validate(candidates, load, folds, epochs, seed, quiet or json_out)
+    data = loaded[0]
     rows, failures, verdict = list(result.results.items()), result.failed, result.verdict
     payload = result.to_dict()
 

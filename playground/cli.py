@@ -331,7 +331,7 @@ def task6(
 
 
 def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) -> None:
-    from .sweep import TASK6_EXPLANATION, TASK6_LAB, format_table, run_sweep
+    from .sweep import format_table, lab_versus_run, run_sweep, task6_explanation
 
     started = time.perf_counter()
 
@@ -359,9 +359,9 @@ def _report_sweep(base, combos, seeds, epochs, out, json_out, quiet, explain) ->
                f"{len(rows) * seeds} runs in {elapsed:.1f} s")
     typer.echo(format_table(rows))
     if explain:
-        typer.echo("\nLab report (site, one run each): " + "; ".join(
-            f"{n} {r}: train {tr:.3f} / test {te:.3f}" for (n, r), (tr, te) in TASK6_LAB.items()))
-        typer.echo("\n" + TASK6_EXPLANATION)
+        typer.echo("\nThe lab's single site runs against this run's 10-90 % ranges:\n"
+                   + lab_versus_run(rows))
+        typer.echo("\n" + task6_explanation(rows))
     if picture is not None:
         typer.echo(f"picture: {picture}")
 

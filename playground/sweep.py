@@ -7,6 +7,7 @@ seeds 0..n-1 use numpy streams, so ``sweep`` run k equals a single run with ``--
 from __future__ import annotations
 
 import itertools
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -146,8 +147,8 @@ is high.
   along e keeps h_2 fixed and never lowers the sum, so every point called "inside" drags a
   whole ray with it. The inside region is unbounded; a region that covers the disc (r < 2.5)
   then sweeps a strip about 5 wide through the outer ring (3.5 < r < 5) and misclassifies
-  roughly a fifth of it. Training settles on a band/corner compromise and the loss stays
-  near 0.2-0.3 on every seed.
+  roughly a fifth of it. Training settles on a band/corner compromise:
+  {two_units}.
 * 3 units: three half-planes can bound a region. The sum is high only where all three are on,
   a triangle with rounded corners: at a corner two units are near their midpoint, the sum
   drops below threshold and the corner is cut off before it reaches the outer ring. The
@@ -156,3 +157,49 @@ is high.
 * 4 units + L1/L2 (rate 0.003): the extra unit is not needed; the penalty keeps the weights
   small, so the loss stays a little above the 3-neuron value. L1 pushes weights exactly to 0
   (dead links: a sparser network); L2 shrinks all weights smoothly without removing any."""
+
+
+def task6_explanation(rows: Sequence[SweepRow]) -> str:
+    """`TASK6_EXPLANATION` with the 2-unit losses of *this* run, not numbers fixed in advance.
+
+    Args:
+        rows: the sweep's rows (the 2-neuron, no-regularization one is described).
+
+    Returns:
+        The explanation text.
+    """
+    two = next((r for r in rows if r.nodes == 2 and r.reg == "none"), None)
+    if two is None:
+        return TASK6_EXPLANATION.format(two_units="its loss stays well above 0")
+    s = two.summary()
+    stuck = float(np.mean(two.test_loss > 0.05))
+    return TASK6_EXPLANATION.format(two_units="\n  ".join(textwrap.wrap(
+        f"in this run the 2-unit test loss has median {s['test_loss_median']:.3f} (10-90 % of "
+        f"seeds: {s['test_loss_q10']:.3f}-{s['test_loss_q90']:.3f}), and {stuck:.0%} of "
+        "seeds stay above 0.05", 88)))
+
+
+def lab_versus_run(rows: Sequence[SweepRow]) -> str:
+    """Where each of the lab's single site runs falls against this run's 10-90 % ranges.
+
+    Args:
+        rows: the sweep's rows.
+
+    Returns:
+        One line per lab configuration found in `rows`, e.g. "2 neurons, no reg: train 0.167
+        below 0.176-0.233; test 0.282 inside 0.233-0.310".
+    """
+    def where(value: float, low: float, high: float) -> str:
+        side = "inside" if low <= value <= high else ("below" if value < low else "above")
+        return f"{value:.3f} {side} {low:.4f}-{high:.4f}"
+
+    lines = []
+    for row in rows:
+        lab = TASK6_LAB.get((row.nodes, row.reg))
+        if lab is None:
+            continue
+        s = row.summary()
+        lines.append(f"{row.label}: train "
+                     f"{where(lab[0], s['train_loss_q10'], s['train_loss_q90'])}; test "
+                     f"{where(lab[1], s['test_loss_q10'], s['test_loss_q90'])}")
+    return "\n".join(lines)

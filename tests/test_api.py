@@ -134,3 +134,40 @@ def test_tune_resume_refuses_a_conflict_even_at_the_default(tmp_path, small_data
         hp.tune(directory, small_data, max_trials=2, folds=2, resume=True, quiet=True)
     meta = json.loads((directory / "project.json").read_text())
     assert meta["spec"]["folds"] == 3 and meta["spec"]["max_trials"] == 1  # nothing written
+
+
+def test_time_budget_keeps_its_word(tmp_path, small_data):
+    # the documented bound: the trials end within the budget plus one trial's length
+    from datetime import datetime
+
+    from hpsearch.search.project import Project
+
+    budget = 6.0
+    hp.tune(tmp_path / "b", small_data, max_trials=50, epochs=1, fix=SPACE, tuner="random",
+            time_budget=budget, quiet=True)
+    records = [r for r in Project(tmp_path / "b").records() if r.final]
+    start = min(datetime.fromisoformat(r.started) for r in records)
+    end = max(datetime.fromisoformat(r.finished) for r in records)
+    longest = max(r.wall_time for r in records)
+    assert (end - start).total_seconds() <= budget + longest + 1.0  # +1 s: clock rounding
+
+
+def test_the_estimate_is_a_full_length_trial_not_a_pruned_one(tmp_path):
+    from hpsearch.search.project import Project
+    from hpsearch.search.trial_record import TrialRecord
+    from hpsearch.search.tuner import expected_trial_seconds
+
+    project = Project(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+
+    def record(trial_id, status, seconds, epochs_run):
+        return TrialRecord(trial_id, {}, {"epochs": 10}, status=status, finished="x",
+                           wall_time=seconds, epochs_budget=10,
+                           folds=[{"fold": 0, "val_accuracy": 0.5, "epochs_run": epochs_run}])
+
+    for i in range(5):  # most trials pruned after 2 of 10 epochs: 2 s each
+        project.write_record(record(f"0{i}", "pruned", 2.0, 2))
+    assert expected_trial_seconds(project) == 10.0  # scaled to 10 epochs before any ends
+    project.write_record(record("05", "ok", 9.0, 10))
+    project.write_record(record("06", "ok", 11.0, 10))
+    assert expected_trial_seconds(project) == 10.0  # the full-length trials' median, not 2 s

@@ -50,3 +50,18 @@ def test_task6_configs_and_summary_keys():
                 "separated_fraction"):
         assert key in summary
     assert summary["train_loss_q10"] <= summary["train_loss_median"] <= summary["train_loss_q90"]
+
+
+def test_task6_texts_quote_this_runs_numbers():
+    from playground.sweep import SweepRow, lab_versus_run, task6_explanation
+
+    two = SweepRow(2, "none", 0.0, np.array([0.15, 0.18, 0.2, 0.22, 0.25]),
+                   np.array([0.01, 0.24, 0.27, 0.3, 0.33]), np.zeros(5))
+    text = task6_explanation([two])
+    assert "median 0.270" in text and "80% of seeds stay above 0.05" in text
+    assert "0.2-0.3 on every seed" not in text
+    line = lab_versus_run([two])  # the lab's 2-neuron site run: train 0.167, test 0.282
+    q10 = np.quantile(two.train_loss, 0.1)
+    assert line.startswith("2 neurons, no reg: train 0.167 ")
+    assert ("inside" if q10 <= 0.167 else "below") in line.split(";")[0]
+    assert "test 0.282 inside" in line

@@ -203,8 +203,9 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         fix: pin knobs or config fields, e.g. `{"optimizer": "adam"}` or `["optimizer=adam"]`.
         resume: continue the search in `directory`.
         overwrite: delete the search in `directory` and start again.
-        time_budget: `"20m"`, `"1h"`, or seconds: start no trial that would end after it
-            (like Optuna's `timeout`); the table then says it stopped on time.
+        time_budget: `"20m"`, `"1h"`, or seconds: start no trial that would end after it at
+            a full-length trial's time (trials end within the budget plus one trial's
+            length); the table then says it stopped on time.
         patience: early stopping on validation loss (0 = off) [0].
         prune: stop hopeless trials early (the per-epoch median rule) [True].
         seed: fixes the folds, the oracle and the initial weights [0].

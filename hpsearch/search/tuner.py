@@ -82,7 +82,8 @@ class CVTuner(kt.Tuner):
     deadline: float | None = None  # time.time() by which the last trial must end
 
     def pre_create_trial(self) -> None:
-        # time_budget, like Optuna's timeout: start no trial that would end after it
+        # time_budget: start no trial that would end after it, at a full-length trial's time
+        # (Optuna's `timeout` only stops starting trials once it has passed; this looks ahead)
         if self.deadline is not None and \
                 time.time() + expected_trial_seconds(self.project) > self.deadline:
             raise TimeBudgetSpent
@@ -314,9 +315,29 @@ class TimeBudgetSpent(Exception):
 
 
 def expected_trial_seconds(project: Project) -> float:
-    """The median wall time of the project's finished trials (0 before the first ends)."""
-    times = [r.wall_time for r in project.records() if r.final and r.wall_time]
-    return float(np.median(times)) if times else 0.0
+    """How long the next trial may take if it runs its whole budget (0 before any ends).
+
+    Why not the median of every finished trial: pruned trials stop after a few epochs, so in a
+    search that prunes most trials that median is far below a full-length trial, and a trial
+    that runs to the end would start too late and overrun the budget. The estimate is the
+    median wall time of the trials that ran to the end (status ok); before any has, each
+    finished trial's time scaled up to its full epoch budget (which over-counts its fixed
+    start-up cost, so it errs long).
+    """
+    records = [r for r in project.records() if r.final and r.wall_time]
+    full = [r.wall_time for r in records if r.status == "ok"]
+    if full:
+        return float(np.median(full))
+    scaled = [r.wall_time * max(1.0, _budget(r) / max(1, _epochs_run(r))) for r in records]
+    return float(np.median(scaled)) if scaled else 0.0
+
+
+def _budget(record: TrialRecord) -> int:
+    return int(record.epochs_budget or record.config.get("epochs") or 1)
+
+
+def _epochs_run(record: TrialRecord) -> int:
+    return max((int(f.get("epochs_run") or 0) for f in record.folds), default=0)
 
 
 def run_search(tuner: CVTuner, data: Dataset, deadline: float | None = None) -> bool:
@@ -325,8 +346,8 @@ def run_search(tuner: CVTuner, data: Dataset, deadline: float | None = None) -> 
     Args:
         tuner: from `build_tuner`.
         data: the data set.
-        deadline: a `time.time()`; no trial starts that would (at the median trial time so
-            far) end after it.
+        deadline: a `time.time()`; no trial starts that would (at `expected_trial_seconds`)
+            end after it.
 
     Returns:
         True when the search stopped on time (trials were left), False when it finished.

@@ -31,7 +31,9 @@ def test_export_and_study_take_epochs(cli, tmp_path):
     code, out, err = cli("study", "optimizer", "--epochs", "1", "--dry-run", "--json", *SAMPLE)
     assert code == 0, err
     study = json.loads(out)["studies"][0]
-    assert study["epochs"] == study["fits"]  # one epoch per fit
+    # one epoch per accuracy fit; the timing fits run a warm-up and 2 steady epochs
+    timing = study["timing_fits"]
+    assert timing == 3 * 5 and study["epochs"] - 3 * timing == study["fits"] - timing
 
 
 def test_resume_needs_only_the_directory(cli, tmp_path):

@@ -104,5 +104,7 @@ def test_dry_run_prints_the_budget_without_training(cli):
     budget = json.loads(out)
     assert [s["study"] for s in budget["studies"]][0] == "architectures"
     arch = budget["studies"][0]
-    assert arch["fits"] == 3 * 2 * 3 + 1  # 3 presets x 2 seeds x 3 folds + the refit
+    # 3 presets x 2 seeds x 3 folds + 3 presets x 5 timing repeats + the refit
+    assert arch["fits"] == 3 * 2 * 3 + 3 * 5 + 1
+    assert 0 < arch["timing_seconds"] < arch["seconds"]
     assert 0 < budget["estimated_seconds"] < 3600

@@ -38,7 +38,7 @@ class StudyResult(Shown):
     def table(self) -> Any:
         keep = ("variant", "is_base", "n", "train_accuracy_mean", "test_accuracy_mean",
                 "test_accuracy_std", "val_accuracy_mean", "val_accuracy_std",
-                "steady_time_s_mean")
+                "epoch_time_s_mean", "epoch_time_s_std")
         out = self.summary()
         return out[[c for c in out.columns if c in keep or c == "study"]]
 

@@ -132,7 +132,8 @@ def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) ->
         bar.advance(max(unused, 0))
 
     records = run_study(job.plan, data, job.out, job.settings(), resume=resume,
-                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished)
+                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished,
+                        on_timing=bar.describe)
     if job.plan.study.is_kfold:
         bar.describe("architectures: refit of the winner on all training data")
         select_and_export(job.plan, data, job.out, records, job.seeds[0],

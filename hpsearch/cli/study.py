@@ -46,6 +46,7 @@ def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, data_options:
     from hpsearch.progress import fmt_duration
     from hpsearch.studies.budget import budget
     from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
+    from hpsearch.studies.timing import TIMED_EPOCHS, TIMING_REPEATS
 
     n_train, _ = _sizes(dataset, data_dir, data_options)
     budgets = [budget(j.plan, len(j.seeds), j.folds, n_train, VALIDATION_FRACTION)
@@ -59,15 +60,20 @@ def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, data_options:
 
     def render() -> None:
         table = Table(title=f"Budget on {dataset} ({n_train} training images)")
-        for column in ("study", "variants", "seeds", "folds", "fits", "epochs", "estimate"):
+        for column in ("study", "variants", "seeds", "folds", "fits", "epochs", "estimate",
+                       "of which timing"):
             table.add_column(column)
         for b in budgets:
             table.add_row(b.study, str(b.variants), str(b.seeds), str(b.folds or "-"),
-                          str(b.fits), str(b.epochs), fmt_duration(b.seconds))
+                          str(b.fits), str(b.epochs), fmt_duration(b.seconds),
+                          fmt_duration(b.timing_seconds))
         console.print(table)
         console.print(f"total: {sum(b.fits for b in budgets)} fits, "
                       f"{sum(b.epochs for b in budgets)} epochs, roughly {fmt_duration(total)} "
-                      "on a small 2-core CPU (a rough model; the progress bar's ETA is measured)")
+                      "on a small 2-core CPU (a rough model; the progress bar's ETA is measured); "
+                      f"timing repeats (each variant {TIMING_REPEATS}x interleaved, "
+                      f"{TIMED_EPOCHS} epochs at k = 1) add "
+                      f"{fmt_duration(sum(b.timing_seconds for b in budgets))}")
 
     emit(payload, json_out, render)
 
@@ -77,7 +83,7 @@ def _print_digest(digest: dict[str, Any]) -> None:
     split = "val" if kfold else "test"
     table = Table(title=f"study {digest['study']} -> {digest['out']}")
     for column in ("variant", "train acc", f"{'CV' if kfold else 'test'} acc",
-                   f"{'CV' if kfold else 'test'} loss", "time (s)", "n"):
+                   f"{'CV' if kfold else 'test'} loss", "s/epoch (timing)", "n"):
         table.add_column(column)
     for row in digest["summary"]:
         def pm(metric: str, digits: int = 3, row: dict[str, Any] = row) -> str:
@@ -86,9 +92,10 @@ def _print_digest(digest: dict[str, Any]) -> None:
             return f"{row[f'{metric}_mean']:.{digits}f} ± {row[f'{metric}_std']:.{digits}f}"
         name = f"{row['variant']} (base)" if row["is_base"] else row["variant"]
         table.add_row(name, pm("train_accuracy"), pm(f"{split}_accuracy"), pm(f"{split}_loss"),
-                      pm("steady_time_s", 2), str(row["n"]))
+                      pm("epoch_time_s", 3), str(row["n"]))
     console.print(table)
     console.print(digest["verdict"]["accuracy"]["text"])
+    console.print(digest["verdict"]["time"]["text"])
 
 
 @app.command()

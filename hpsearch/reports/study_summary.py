@@ -12,7 +12,7 @@ from typing import Any
 
 from hpsearch.fileio import atomic_write_json, atomic_write_text
 from hpsearch.reports.study_figures import draw_all
-from hpsearch.stats import SD_LABEL, mean_std
+from hpsearch.stats import SD_LABEL, PairedTest, mean_std
 from hpsearch.studies.store import (
     CURVES_FILE,
     RESULTS_FILE,
@@ -20,6 +20,7 @@ from hpsearch.studies.store import (
     read_study,
     to_csv,
 )
+from hpsearch.studies.timing import TIMING_COLUMNS, read_timing, timing_scores
 from hpsearch.studies.verdict import Verdict, collect, decide, study_test
 
 SUMMARY_FILE = "summary.csv"
@@ -34,6 +35,9 @@ SUMMARY_COLUMNS = (
     *(f"{m}_{s}" for m in STAT_METRICS for s in ("mean", "std")),
     *(f"{m}_{s}" for m in DIFF_METRICS for s in ("diff", "diff_low", "diff_high", "vs_base")),
     *(f"{m}_test" for m in DIFF_METRICS),  # appended: the test behind each diff interval
+    # appended: seconds per steady epoch from the interleaved timing repeats (timing.csv)
+    "epoch_time_s_mean", "epoch_time_s_std", "epoch_time_s_n", "epoch_time_s_diff",
+    "epoch_time_s_diff_low", "epoch_time_s_diff_high", "epoch_time_s_vs_base", "epoch_time_s_test",
 )
 
 
@@ -64,12 +68,25 @@ def accuracy_examples(meta: dict[str, Any], metric: str) -> int:
     return n_train // folds if metric.startswith("val_") and folds > 1 else 0
 
 
-def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+def timing_verdict(meta: dict[str, Any], timing: list[dict[str, Any]]) -> Verdict:
+    """The time verdict from the interleaved timing repeats: seconds per steady epoch, paired
+    by round (every variant timed with the same seed in a round), plain paired t (the rounds
+    are independent fits), Holm-adjusted."""
+    return decide(timing_scores(timing), meta["reference"], "epoch_time_s", False,
+                  PairedTest.plain())
+
+
+def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]],
+                 timing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per variant: mean/sd (n-1) of every metric and the paired difference to the base
-    (the same Holm-adjusted comparisons as the verdicts)."""
+    (the same Holm-adjusted comparisons as the verdicts); with `timing`, the seconds per
+    steady epoch of the timing repeats and their paired difference to the base."""
     versus = {m: {c.variant: c for c in _decide(meta, rows, m,
                                                  not m.endswith(("loss", "time_s"))).comparisons}
               for m in DIFF_METRICS}
+    if timing:
+        versus["epoch_time_s"] = {c.variant: c for c in timing_verdict(meta, timing).comparisons}
+        per_variant = timing_scores(timing)
     summary = []
     for variant in meta["variants"]:
         name = variant["name"]
@@ -84,7 +101,12 @@ def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[
             values = [float(r[metric]) for r in ok if r.get(metric) not in (None, "")]
             row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std(values) if values else (None,
                                                                                           None)
-        for metric in DIFF_METRICS:
+        if timing:
+            seconds = list(per_variant.get(name, {}).values())
+            row["epoch_time_s_mean"], row["epoch_time_s_std"] = (
+                mean_std(seconds) if seconds else (None, None))
+            row["epoch_time_s_n"] = len(seconds)
+        for metric in versus:
             comparison = versus[metric].get(name)
             if comparison is None or comparison.interval.n == 0:
                 continue
@@ -96,9 +118,15 @@ def summary_rows(meta: dict[str, Any], rows: list[dict[str, str]]) -> list[dict[
     return summary
 
 
-def verdicts(meta: dict[str, Any], rows: list[dict[str, str]]) -> dict[str, Verdict]:
-    return {role: _decide(meta, rows, column, higher)
-            for role, (column, higher) in primary_metrics(meta).items()}
+def verdicts(meta: dict[str, Any], rows: list[dict[str, str]],
+             timing: list[dict[str, Any]] | None = None) -> dict[str, Verdict]:
+    """Accuracy, loss and time verdicts. Time comes from the timing repeats when the study
+    has them; older studies (no timing.csv) fall back to the runs' shared tower times."""
+    out = {role: _decide(meta, rows, column, higher)
+           for role, (column, higher) in primary_metrics(meta).items()}
+    if timing:
+        out["time"] = timing_verdict(meta, timing)
+    return out
 
 
 def _finite(value: float) -> float | None:
@@ -142,14 +170,17 @@ def markdown_table(meta: dict[str, Any], summary: list[dict[str, Any]]) -> list[
     kfold = meta["protocol"]["kind"] == "kfold"
     held = "CV" if kfold else "test"
     split = "val" if kfold else "test"
-    lines = [f"| variant | train loss | train acc | {held} loss | {held} acc | time (s) | "
+    timed = any(row.get("epoch_time_s_mean") is not None for row in summary)
+    time_metric, time_head = (("epoch_time_s", "s/epoch (timing)") if timed
+                              else ("steady_time_s", "time (s)"))
+    lines = [f"| variant | train loss | train acc | {held} loss | {held} acc | {time_head} | "
              f"Δ {held} acc vs base [interval] | n |", "|" + "---|" * 8]
     for row in summary:
         name = f"**{row['variant']}** (base)" if row["is_base"] else row["variant"]
         failed = f" ({row['n_failed']} failed)" if row["n_failed"] else ""
         lines.append(f"| {name} | {_pm(row, 'train_loss')} | {_pm(row, 'train_accuracy')} | "
                      f"{_pm(row, f'{split}_loss')} | {_pm(row, f'{split}_accuracy')} | "
-                     f"{_pm(row, 'steady_time_s', 2)} | {_diff(row, f'{split}_accuracy')} | "
+                     f"{_pm(row, time_metric, 3)} | {_diff(row, f'{split}_accuracy')} | "
                      f"{row['n']}{failed} |")
     return lines
 
@@ -215,7 +246,7 @@ def shared_times(rows: list[dict[str, str]]) -> dict[str, float] | None:
 
 def _answers(verdict: dict[str, Verdict], rows: list[dict[str, str]] | None = None) -> list[str]:
     acc, time = verdict["accuracy"], verdict["time"]
-    shared = shared_times(rows or [])
+    shared = None if time.metric == "epoch_time_s" else shared_times(rows or [])
     time_line = f"- **Time:** {time.text()}"
     if shared:
         per_run = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in shared.items())
@@ -256,6 +287,19 @@ def _refit(out: Path) -> list[str]:
             "with `export/model_card.json`."]
 
 
+def _timing_note(meta: dict[str, Any], timing: list[dict[str, Any]]) -> list[str]:
+    """How the s/epoch column was measured (nothing for a study without timing repeats)."""
+    if not timing:
+        return []
+    rounds = len({int(r["repeat"]) for r in timing})
+    steady = min(int(r["steady_epochs"]) for r in timing)
+    return ["", f"s/epoch: seconds per steady epoch of one model (k = 1), measured after the "
+            f"accuracy runs in {rounds} interleaved rounds (A B C A B C ...; round r uses the "
+            f"same seed for every variant), {steady} epoch(s) each after a warm-up epoch; "
+            f"{SD_LABEL} over rounds; the time verdict is a paired t over rounds "
+            f"({', '.join(TIMING_COLUMNS)} in timing.csv)."]
+
+
 def _marks(verdict: Verdict) -> str:
     """The legend under the table: which test and level the ✔/✘ marks come from."""
     method = (verdict.comparisons[0].interval.method if verdict.comparisons
@@ -269,14 +313,16 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     """The study as markdown; `prefix` is prepended to figure paths (for `study all`)."""
     meta = read_study(out)
     rows = read_csv(out / RESULTS_FILE)
-    summary = summary_rows(meta, rows)
-    verdict = verdicts(meta, rows)
+    timing = read_timing(out)
+    summary = summary_rows(meta, rows, timing)
+    verdict = verdicts(meta, rows, timing)
     hashes = "#" * level
     title = f"{hashes} Study `{meta['study']}`" + (f" (lab {meta['lab_task']})"
                                                    if meta.get("lab_task") else "")
     anchor = f'<a id="study-{meta["study"]}"></a>'
     lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta), "",
-             *markdown_table(meta, summary), "", _marks(verdict["accuracy"]), "",
+             *markdown_table(meta, summary), "", _marks(verdict["accuracy"]),
+             *_timing_note(meta, timing), "",
              f"{hashes}# Verdict", "", *_answers(verdict, rows), *_lab_note(meta)]
     lines += [line.replace("## ", hashes + "# ", 1) if line.startswith("## ") else line
               for line in _refit(out)]
@@ -294,9 +340,10 @@ def write_report(out: Path) -> dict[str, Any]:
     meta = read_study(out)
     rows = read_csv(out / RESULTS_FILE)
     curves = read_csv(out / CURVES_FILE)
-    summary = summary_rows(meta, rows)
+    timing = read_timing(out)
+    summary = summary_rows(meta, rows, timing)
     atomic_write_text(out / SUMMARY_FILE, to_csv(SUMMARY_COLUMNS, summary))
-    built = verdicts(meta, rows)  # built once: written below and returned as values
+    built = verdicts(meta, rows, timing)  # built once: written below and returned as values
     verdict = {role: verdict_json(v) for role, v in built.items()}
     atomic_write_json(out / VERDICT_FILE, verdict)
     draw_all(out, rows, curves, [v["name"] for v in meta["variants"]],

@@ -14,6 +14,7 @@ from typing import Any
 
 from hpsearch.config import ModelConfig
 from hpsearch.studies.plan import StudyPlan
+from hpsearch.studies.timing import TIMED_EPOCHS, TIMING_REPEATS, timing_config
 
 FIT_OVERHEAD_S = 2.5  # building the towers, tracing, XLA compilation
 TRACED_FIT_OVERHEAD_S = 1.0  # the same without XLA compilation (a short fit)
@@ -46,15 +47,18 @@ class Budget:
     folds: int
     fits: int
     epochs: int
-    seconds: float
+    seconds: float  # everything, timing included
+    timing_seconds: float = 0.0  # the interleaved timing repeats (`studies/timing.py`)
+    timing_fits: int = 0  # of `fits`: one tower of `TIMED_EPOCHS` epochs each
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
 def budget(plan: StudyPlan, seeds: int, folds: int, n_train: int,
-           validation_fraction: float) -> Budget:
-    """Budget of running every variant x seed (x fold) of `plan` on `n_train` images."""
+           validation_fraction: float, timing_repeats: int = TIMING_REPEATS) -> Budget:
+    """Budget of running every variant x seed (x fold) of `plan` on `n_train` images, plus
+    `timing_repeats` timed fits of `TIMED_EPOCHS` epochs per variant (one tower each)."""
     kfold = plan.study.is_kfold
     per_seed_fits = folds if kfold else 1
     n_fit = int(n_train * (1 - 1 / folds)) if kfold else int(n_train * (1 - validation_fraction))
@@ -62,9 +66,14 @@ def budget(plan: StudyPlan, seeds: int, folds: int, n_train: int,
     epochs = sum(v.config.epochs for v in plan.variants) * seeds * per_seed_fits
     seconds = sum(fit_seconds(v.config, n_fit, towers=seeds * per_seed_fits)
                   for v in plan.variants)  # a variant's seeds x folds train together
+    timing = timing_repeats * sum(fit_seconds(timing_config(v.config), n_fit)
+                                  for v in plan.variants)
+    fits += timing_repeats * len(plan.variants)
+    epochs += timing_repeats * len(plan.variants) * TIMED_EPOCHS
+    seconds += timing
     if kfold:  # the refit of the winner on all training data
         fits += 1
         epochs += plan.base.epochs
         seconds += fit_seconds(plan.base, n_train)
     return Budget(plan.study.name, len(plan.variants), seeds, per_seed_fits if kfold else 0,
-                  fits, epochs, seconds)
+                  fits, epochs, seconds, timing, timing_repeats * len(plan.variants))

@@ -1,7 +1,8 @@
 """Run a study: every variant x seed through `evaluate`, each run saved the moment it ends.
 
-Runs go seed by seed (all variants for seed 0, then seed 1, ...), so a machine that slows down
-halfway hurts every variant alike and the paired timing comparison stays fair. Finished runs
+Runs go variant by variant, each variant's seeds trained together as towers of one model (so
+their times are shares of one measurement, not repeats). Time is then measured apart, with
+real repeats interleaved across variants (`studies/timing.py`). Finished runs and timed fits
 are read back instead of re-run, which is all `--resume` needs.
 """
 
@@ -19,6 +20,7 @@ from hpsearch.errors import TrialFailed
 from hpsearch.records import fold_record
 from hpsearch.studies.plan import StudyPlan, Variant
 from hpsearch.studies.store import load_run, prepare_dir, save_run, write_tables
+from hpsearch.studies.timing import TIMING_REPEATS, time_variants
 from hpsearch.training.evaluate import Protocol, Result, evaluate_seeds
 from hpsearch.training.export import library_versions
 from hpsearch.training.loop import EpochHook
@@ -32,6 +34,7 @@ class RunSettings:
 
     seeds: tuple[int, ...]
     folds: int = 5  # architectures only
+    timing_repeats: int = TIMING_REPEATS  # interleaved timing rounds after the accuracy runs
 
     def protocol(self, plan: StudyPlan) -> Protocol:
         if plan.study.is_kfold:
@@ -103,8 +106,10 @@ def pending_runs(plan: StudyPlan, settings: RunSettings, out: Path) -> list[tupl
 def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, *,
               resume: bool = False, overwrite: bool = False,
               hook_for: HookFactory | None = None,
-              on_run: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run every unfinished (variant, seed) and return all run records, in plan order.
+              on_run: Callable[[dict[str, Any]], None] | None = None,
+              on_timing: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Run every unfinished (variant, seed), then time the variants with real repeats
+    (`timing.time_variants`); return all run records, in plan order.
 
     A variant's pending seeds are one fit of k towers (`evaluate_seeds`): each repeat keeps its
     own seed, initial weights, shuffle and dropout masks, and the k repeats share each step's
@@ -134,6 +139,9 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
             if on_run is not None:
                 on_run(record)
         write_tables(out, _ordered(plan, settings, finished))
+    if settings.timing_repeats:
+        time_variants(plan, data, out, protocol, settings.seeds, settings.timing_repeats,
+                      on_fit=on_timing)
     return _ordered(plan, settings, finished)
 
 

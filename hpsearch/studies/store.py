@@ -37,7 +37,7 @@ CURVE_COLUMNS = ("study", "variant", "seed", "fold", "epoch", "loss", "accuracy"
 RESUME_KEYS = ("study", "field", "base_config", "variants", "protocol", "dataset")
 OUTPUT_NAMES = (STUDY_FILE, RUNS_DIR, RESULTS_FILE, CURVES_FILE, "summary.csv", "summary.md",
                 "verdict.json", "accuracy.png", "loss.png", "time.png", "curves.png", "export",
-                "report.md")
+                "report.md", "timing.csv")
 
 
 def run_path(out: Path, variant: str, seed: int) -> Path:

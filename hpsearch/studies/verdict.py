@@ -20,7 +20,7 @@ Scores = dict[str, dict[tuple[int, int], float]]  # variant -> (seed, fold) -> v
 LABELS = {"test_accuracy": "test accuracy", "test_loss": "test loss",
           "val_accuracy": "CV accuracy", "val_loss": "CV loss",
           "train_accuracy": "train accuracy", "train_loss": "train loss",
-          "steady_time_s": "training time"}
+          "steady_time_s": "training time", "epoch_time_s": "time per epoch"}
 
 
 def infer_test(scores: Scores) -> PairedTest:

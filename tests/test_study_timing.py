@@ -26,7 +26,7 @@ def test_variants_are_timed_interleaved_with_one_seed_per_round_and_resume(monke
                                                                            tmp_path, plan):
     calls, interrupt = [], [5]
 
-    def fake(cfg, data, protocol, seed, planned):
+    def fake(cfg, data, protocol, seed, planned, on_epoch=None):
         calls.append((cfg.optimizer, seed))
         if len(calls) in interrupt:
             raise KeyboardInterrupt

@@ -104,8 +104,9 @@ def check_dirs(name: str, jobs: list[Job], out: Path, data: Dataset, resume: boo
 
 
 def pending_epochs(jobs: list[Job]) -> int:
-    """Epochs still to train (the progress bar's total)."""
+    """Epochs still to train, timing repeats included (the progress bar's total)."""
     from hpsearch.studies.runner import pending_runs
+    from hpsearch.studies.timing import pending_timing_epochs
     from hpsearch.training.export import read_card
 
     total = 0
@@ -115,6 +116,7 @@ def pending_epochs(jobs: list[Job]) -> int:
                      for v, _ in pending_runs(job.plan, job.settings(), job.out))
         if job.plan.study.is_kfold and read_card(job.out / "export") is None:
             total += job.plan.base.epochs
+        total += pending_timing_epochs(job.plan, job.out, job.settings().timing_repeats)
     return total
 
 
@@ -132,8 +134,7 @@ def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) ->
         bar.advance(max(unused, 0))
 
     records = run_study(job.plan, data, job.out, job.settings(), resume=resume,
-                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished,
-                        on_timing=bar.describe)
+                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished)
     if job.plan.study.is_kfold:
         bar.describe("architectures: refit of the winner on all training data")
         select_and_export(job.plan, data, job.out, records, job.seeds[0],

@@ -107,7 +107,7 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
               resume: bool = False, overwrite: bool = False,
               hook_for: HookFactory | None = None,
               on_run: Callable[[dict[str, Any]], None] | None = None,
-              on_timing: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+              ) -> list[dict[str, Any]]:
     """Run every unfinished (variant, seed), then time the variants with real repeats
     (`timing.time_variants`); return all run records, in plan order.
 
@@ -141,7 +141,7 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
         write_tables(out, _ordered(plan, settings, finished))
     if settings.timing_repeats:
         time_variants(plan, data, out, protocol, settings.seeds, settings.timing_repeats,
-                      on_fit=on_timing)
+                      hook_for)
     return _ordered(plan, settings, finished)
 
 

@@ -57,6 +57,15 @@ def test_two_variant_two_repeat_study_writes_every_file(cli, tmp_path, small_bas
     assert meta["protocol"] == {"kind": "train_test", "folds": 1, "validation_fraction": 0.2}
     assert "95% paired" in (out / "summary.md").read_text() or "indistinguishable" in (
         out / "summary.md").read_text()
+    # time: 5 interleaved timing rounds at k = 1, judged by the paired t over rounds
+    _, timing = _rows(out / "timing.csv")
+    assert [(r["variant"], r["repeat"], r["seed"]) for r in timing[:4]] == [
+        ("sgd", "0", "0"), ("adam", "0", "0"), ("sgd", "1", "1"), ("adam", "1", "1")]
+    assert len(timing) == 10 and all(float(r["epoch_time_s"]) > 0 for r in timing)
+    assert summary[1]["epoch_time_s_n"] == "5" and summary[1]["epoch_time_s_test"] == "paired t"
+    time_verdict = payload["studies"][0]["verdict"]["time"]
+    assert time_verdict["metric"] == "epoch_time_s" and time_verdict["lead"]["n"] == 5
+    assert "s/epoch (timing)" in (out / "summary.md").read_text()
     # an existing study is never silently reused
     code, _, err = cli("study", "optimizer", "--base", str(small_base), "--values", "sgd,adam",
                        "--repeats", "2", "--epochs", "1", "--out", str(out), *SAMPLE)

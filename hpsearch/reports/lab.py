@@ -8,6 +8,7 @@ from pathlib import Path
 from hpsearch.fileio import atomic_write_text
 from hpsearch.reports.study_summary import CARD_PATH, markdown_section, shared_times, verdicts
 from hpsearch.studies.store import RESULTS_FILE, read_csv, read_study
+from hpsearch.studies.timing import read_timing
 
 REPORT_FILE = "report.md"
 
@@ -15,18 +16,19 @@ REPORT_FILE = "report.md"
 def _answer(study_dir: Path) -> str:
     meta = read_study(study_dir)
     rows = read_csv(study_dir / RESULTS_FILE)
-    verdict = verdicts(meta, rows)
+    timing = read_timing(study_dir)
+    verdict = verdicts(meta, rows, timing)
     line = (f"| [{meta['study']}](#study-{meta['study']}) | {meta.get('lab_task', '')} | "
             f"{meta['question']} | {verdict['accuracy'].what}: {verdict['accuracy'].short()}")
     card = study_dir / CARD_PATH
     if card.is_file():
         test = json.loads(card.read_text(encoding="utf-8"))["test"]
         line += f"; refit test accuracy {test['accuracy']:.4f}"
-    elif (shared := shared_times(rows)) is not None:  # one measured time per variant
+    elif not timing and (shared := shared_times(rows)) is not None:  # one measured time per variant
         fastest = min(shared, key=shared.get)
         line += f"; time (one measurement per variant, no interval): fastest {fastest}"
     else:
-        line += f"; time: {verdict['time'].short()}"
+        line += f"; {verdict['time'].what}: {verdict['time'].short()}"
     return line + " |"
 
 

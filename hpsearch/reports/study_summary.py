@@ -185,7 +185,7 @@ def markdown_table(meta: dict[str, Any], summary: list[dict[str, Any]]) -> list[
     return lines
 
 
-def _setup(meta: dict[str, Any]) -> str:
+def _setup(meta: dict[str, Any], timed: bool = False) -> str:
     base = next(v for v in meta["variants"] if v["is_base"])
     seeds = meta["seeds"]
     data = meta["dataset"]
@@ -209,12 +209,14 @@ def _setup(meta: dict[str, Any]) -> str:
     return (f"Base `{meta['base_source']}`: {base['description']}, {meta['epochs']} epochs. "
             f"Varied: {varied}. Data: `{data['name']}`; {how}. {len(seeds)} repeat(s) with "
             f"seeds {', '.join(map(str, seeds))}, the same for every variant (paired: same "
-            "split, initial weights and shuffling). Time = training time without the first "
-            "epoch's warm-up, on "
-            f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Tables: {SD_LABEL} over "
+            "split, initial weights and shuffling). "
+            + ("Time: the timing repeats below the table, on " if timed else
+               "Time = each run's share of its variant's tower fit without the first epoch's "
+               "warm-up (one measurement per variant), on ")
+            + f"{meta.get('threads', {}).get('cpu_count', '?')} CPU(s). Tables: {SD_LABEL} over "
             "seeds" + (" and folds." if protocol["kind"] == "kfold" else ".")
             + (" With a single epoch the time cannot exclude the warm-up."
-               if meta["epochs"] == 1 else ""))
+               if meta["epochs"] == 1 and not timed else ""))
 
 
 def _lab_note(meta: dict[str, Any]) -> list[str]:
@@ -320,7 +322,7 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     title = f"{hashes} Study `{meta['study']}`" + (f" (lab {meta['lab_task']})"
                                                    if meta.get("lab_task") else "")
     anchor = f'<a id="study-{meta["study"]}"></a>'
-    lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta), "",
+    lines = [anchor, "", title, "", f"> {meta['question']}", "", _setup(meta, bool(timing)), "",
              *markdown_table(meta, summary), "", _marks(verdict["accuracy"]),
              *_timing_note(meta, timing), "",
              f"{hashes}# Verdict", "", *_answers(verdict, rows), *_lab_note(meta)]

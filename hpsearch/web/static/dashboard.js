@@ -77,7 +77,7 @@
     $("best-desc").textContent = s.best ? `${s.kind === "study" ? "variant" : "trial"} ${s.best.trial_id}: ${s.best.describe}` + (s.best.lead ? ` (${s.best.lead})` : "") : "no completed trial yet";
     $("settings").textContent = Object.entries(s.settings).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k} ${v}`).join(" \u00b7 ");
     $("notes").textContent = (s.notes || []).join("; ");
-    $("score-head").textContent = `${s.metric} (mean \u00b1 std)`;
+    $("score-head").textContent = `${s.metric} (mean \u00b1 sd, n-1)`;
     const body = $("trials").tBodies[0];
     const rows = s.trials.slice().sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
     body.innerHTML = "";

@@ -81,9 +81,9 @@ def rerun_pruned(project: Any, records: list[Any], data: Any, count: int, seed: 
 
     pruned = [r for r in trial_order(records) if r.status == "pruned"]
     best = max(r.mean for r in records if r.status == "ok")
-    picks = [pruned[int(i)] for i in np.linspace(0, len(pruned) - 1, min(count, len(pruned)))]
+    at = sorted({int(i) for i in np.linspace(0, len(pruned) - 1, min(count, len(pruned)))})
     rows = []
-    for record in dict.fromkeys(picks):
+    for record in [pruned[i] for i in at]:
         cfg = ModelConfig.from_dict(record.config)
         results, _ = evaluate_seeds(cfg, data, Protocol.kfold(folds), [seed])
         result = results[0]
@@ -127,7 +127,8 @@ def gp_study(space: Any, records: list[Any], initial: int) -> dict[str, Any]:
     y = np.array([r.mean for r in told])
     out: dict[str, Any] = {"trials": len(told)}
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    for name, one_hot, ard in (("keras_tuner", False, False), ("ard_one_hot", True, True)):
+    for name, one_hot, ard in (("keras_tuner", False, False), ("ard", False, True),
+                               ("ard_one_hot", True, True)):
         x = np.array([embed(space, r.params, one_hot) for r in told])
         kernel = Matern(nu=2.5, length_scale=np.ones(x.shape[1]) if ard else 1.0)
         loo = []

@@ -116,3 +116,12 @@ def test_the_dry_run_budget_counts_the_timing_repeats(plan):
     assert with_timing.timing_seconds > 0 and without.timing_seconds == 0
     assert with_timing.seconds == pytest.approx(without.seconds + with_timing.timing_seconds)
     assert with_timing.fits == without.fits + 5 * 3
+
+
+def test_the_progress_total_counts_the_timing_epochs_still_missing(tmp_path, plan):
+    from hpsearch.studies.store import to_csv
+    from hpsearch.studies.timing import TIMING_COLUMNS, pending_timing_epochs
+
+    assert pending_timing_epochs(plan, tmp_path) == 3 * 5 * 3  # variants x rounds x epochs
+    (tmp_path / TIMING_FILE).write_text(to_csv(TIMING_COLUMNS, _rows({"sgd": [1.0, 1.1]})))
+    assert pending_timing_epochs(plan, tmp_path) == 3 * (15 - 2)

@@ -107,15 +107,25 @@ def learning_curves(curves: list[dict[str, Any]], variants: list[str], path: Pat
 
 
 def draw_all(out: Path, rows: list[dict[str, Any]], curves: list[dict[str, Any]],
-             variants: list[str], kfold: bool) -> list[str]:
-    """Write accuracy.png, loss.png, time.png and curves.png; return their file names."""
+             variants: list[str], kfold: bool,
+             timing: list[dict[str, Any]] | None = None) -> list[str]:
+    """Write accuracy.png, loss.png, time.png and curves.png; return their file names.
+
+    time.png shows the timing repeats (s per steady epoch, ± 1 sd over rounds) when the study
+    has them; otherwise each run's share of its variant's tower fit."""
     splits = ["train", "val"] if kfold else ["train", "test"]
     held = "CV fold" if kfold else "test"
     bar_chart(rows, variants, "accuracy", splits, out / "accuracy.png",
               f"Accuracy (mean ± std; {held})")
     bar_chart(rows, variants, "loss", splits, out / "loss.png", f"Loss (mean ± std; {held})")
-    bar_chart(rows, variants, "steady_time_s", ["train"], out / "time.png",
-              "Training time without warm-up (s)")
+    if timing:
+        timed = [r | {"status": "ok"} for r in timing]
+        bar_chart(timed, variants, "epoch_time_s", ["train"], out / "time.png",
+                  f"Seconds per steady epoch (mean ± std, {len(timed) // len(variants)} "
+                  "interleaved rounds)")
+    else:
+        bar_chart(rows, variants, "steady_time_s", ["train"], out / "time.png",
+                  "Training time without warm-up (s; each run's share of its variant's fit)")
     learning_curves(curves, variants, out / "curves.png",
                     "validation fold" if kfold else "validation (20%)")
     return ["accuracy.png", "loss.png", "time.png", "curves.png"]

@@ -349,7 +349,7 @@ def write_report(out: Path) -> dict[str, Any]:
     verdict = {role: verdict_json(v) for role, v in built.items()}
     atomic_write_json(out / VERDICT_FILE, verdict)
     draw_all(out, rows, curves, [v["name"] for v in meta["variants"]],
-             meta["protocol"]["kind"] == "kfold")
+             meta["protocol"]["kind"] == "kfold", timing)
     atomic_write_text(out / MARKDOWN_FILE, markdown_section(out))
     return {"study": meta["study"], "out": str(out), "summary": summary, "verdict": verdict,
             "headline": built["accuracy"].headline()}

@@ -46,6 +46,16 @@ def test_variants_are_timed_interleaved_with_one_seed_per_round_and_resume(monke
     assert sorted((r["variant"], int(r["repeat"])) for r in rows) == sorted(
         (v, r) for v in ("rmsprop", "sgd", "adam") for r in range(3))
     assert (tmp_path / TIMING_FILE).is_file()
+    # a resume with more seeds (--repeats 3): round 2 was begun with seed 7 and keeps it, so
+    # its pairs share a seed; (7, 8, 9) alone would give it seed 9
+    from hpsearch.studies.store import to_csv
+    from hpsearch.studies.timing import TIMING_COLUMNS
+
+    begun = [r for r in rows if int(r["repeat"]) < 2 or r["variant"] == "sgd"]
+    (tmp_path / TIMING_FILE).write_text(to_csv(TIMING_COLUMNS, begun))
+    calls.clear()
+    time_variants(plan, None, tmp_path, Protocol.train_test(0.2), (7, 8, 9), repeats=3)
+    assert calls == [("adam", 7), ("rmsprop", 7)]
 
 
 def _rows(per_variant):

@@ -107,8 +107,10 @@ def time_variants(plan: StudyPlan, data: Dataset, out: Path, protocol: Protocol,
     """
     rows = read_timing(out)
     done = {(r["variant"], int(r["repeat"])) for r in rows}
+    # a round begun before a resume keeps its seed, even if --repeats changed the seed list
+    begun = {int(r["repeat"]): int(r["seed"]) for r in rows}
     for repeat in range(repeats):
-        seed = seeds[repeat % len(seeds)]
+        seed = begun.get(repeat, seeds[repeat % len(seeds)])
         for variant in plan.variants:
             if (variant.name, repeat) in done:
                 continue

@@ -257,3 +257,29 @@ def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(monkeypa
             assert _raw(url, "/static/common.css")[0] == 200   # another client meanwhile
             assert slow.recv(65536) == b""                     # the server hung up on it
             assert time.monotonic() - started < 10
+
+
+def test_a_slow_client_that_keeps_sending_is_served(monkeypatch):
+    """The timeout bounds each wait, not the whole request: a client on a slow link that
+    trickles its request (every gap under the timeout, the whole well over it) gets its answer."""
+    import socket
+    import time
+
+    from hpsearch.web import server
+
+    monkeypatch.setattr(server, "REQUEST_TIMEOUT_S", 0.5)
+    with running(playground_app()) as url:
+        address = url.split("//")[1].rstrip("/")
+        host, port = address.rsplit(":", 1)
+        request = f"GET /static/common.css HTTP/1.1\r\nHost: {address}\r\n\r\n".encode()
+        pieces = [request[i:i + 8] for i in range(0, len(request), 8)]
+        started = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=30) as slow:
+            for piece in pieces:
+                slow.sendall(piece)
+                time.sleep(0.2)
+            reply = b""
+            while chunk := slow.recv(65536):
+                reply += chunk
+        assert time.monotonic() - started > 1.0  # twice the timeout, at least, in all
+        assert reply.startswith(b"HTTP/1.0 200") or reply.startswith(b"HTTP/1.1 200")

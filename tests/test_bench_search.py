@@ -9,23 +9,15 @@ fold's last-epoch validation accuracy, over the same folds, after the full epoch
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+from script_support import script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import bench_search
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return bench_search
+    return script("bench_search")
 
 
 def _args(**kw) -> argparse.Namespace:

@@ -6,23 +6,15 @@ resume line and exit code, no traceback, no process left behind, every trial rec
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from script_support import script
 
 pytestmark = pytest.mark.slow
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 @pytest.fixture(scope="module")
 def matrix():
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import fault_matrix
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return fault_matrix
+    return script("fault_matrix")
 
 
 @pytest.mark.parametrize("tuner, interruption, mode", [

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 
 import pytest
+from script_support import script
 
 optuna = pytest.importorskip("optuna")
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 def _space(tmp_path):
     """The space a typical user writes (scripts/bench_search.py), with poor defaults (1 x 32
     tanh, sgd at 1e-4): a cold start."""
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        from bench_search import load_space
-    finally:
-        sys.path.remove(str(SCRIPTS))
+    load_space = script("bench_search").load_space
     tmp_path.mkdir(parents=True, exist_ok=True)
     return load_space(tmp_path, cold=True, epochs=2)
 
@@ -159,7 +153,6 @@ def test_resume_after_a_kill_asks_the_same_next_config(tpe_project):
 
 
 def test_without_optuna_tpe_is_one_clear_error(monkeypatch):
-    import sys
 
     from hpsearch.errors import ConfigError
     from hpsearch.search.oracles.tpe import import_optuna

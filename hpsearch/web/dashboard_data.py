@@ -144,7 +144,7 @@ def study_snapshot(directory: Path) -> dict[str, Any]:
                      "fraction": len(runs) / planned if planned else None,
                      "wall_seconds": wall, "eta_seconds": _eta(len(runs), planned, wall),
                      "complete": bool(planned) and len(runs) >= planned},
-        "best": _study_leader(rows, by_seed), "trials": rows, "history": history,
+        "best": _study_leader(ranked, by_seed), "trials": rows, "history": history,
         "curves": curves, "notes": [], "metric": metric.replace("_", " "),
         "last_write": _last_write(files), "now": time.time(),
     })
@@ -164,16 +164,16 @@ def _std(values: list[float]) -> float | None:
     return sample_std(values) if len(values) >= 2 else None
 
 
-def _study_leader(rows: list[dict[str, Any]], scores: dict[str, dict[int, float]]
+def _study_leader(ranked: list[dict[str, Any]], scores: dict[str, dict[int, float]]
                   ) -> dict[str, Any] | None:
     """The top mean so far, with its paired interval against the runner-up over shared seeds.
 
     Why: the top mean alone crowns a winner inside the noise; the study's own verdict names a
-    best only when this interval excludes 0, so the dashboard says the same.
+    best only when this interval excludes 0, so the dashboard says the same. `ranked` is the
+    snapshot's own ranking (variants with a mean, best first), not sorted again here.
     """
     from hpsearch.stats import paired_interval
 
-    ranked = sorted((r for r in rows if r["mean"] is not None), key=lambda r: -r["mean"])
     if not ranked:
         return None
     leader = dict(ranked[0])

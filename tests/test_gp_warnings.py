@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
-from hpsearch.search.oracles.bayesian import fit_quietly
+from hpsearch.search.oracles.surrogate import fit_quietly
 
 
 def test_a_fit_that_hits_its_kernel_bounds_warns_nothing_and_says_so():

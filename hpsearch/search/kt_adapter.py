@@ -1,8 +1,8 @@
 """Every private Keras Tuner member hpsearch touches, named once, with why.
 
 Keras Tuner's public surface (a tuner's `run_trial`, an oracle's `populate_space`) covers most
-of what we need; the rest (atomic state files, re-queueing an orphaned trial, a faster Bayesian
-acquisition, one tuner state file for chief and single process) needs members Keras Tuner does
+of what we need; the rest (atomic state files, re-queueing an orphaned trial, one tuner
+state file for chief and single process) needs members Keras Tuner does
 not promise to keep. They are all here, in `PRIVATE_MEMBERS`, and used through the functions
 below or overridden under exactly these names. `tests/test_kt_adapter.py` checks each against
 the installed Keras Tuner, so an upgrade that moves one fails one named test instead of a
@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from hpsearch.training import import_tensorflow_quietly
 
@@ -60,10 +58,6 @@ keras_tuner.Oracle | _retry_queue | attribute | re-queue a trial orphaned by a k
 keras_tuner.Oracle | _get_oracle_fname | method | where oracle.json goes, for our atomic save
 keras_tuner.Oracle | _save_trial | method | overridden: trial.json written atomically
 keras_tuner.Oracle | _get_trial_dir | method | where trial.json goes, for our atomic save
-keras_tuner.oracles.BayesianOptimizationOracle | _random_state | attribute | the seeded generator: our Bayesian candidates stay reproducible
-keras_tuner.oracles.BayesianOptimizationOracle | _vectorize_trials | method | the GP's training points, as Keras Tuner encodes them
-keras_tuner.oracles.BayesianOptimizationOracle | _get_hp_bounds | method | the acquisition's bounds
-keras_tuner.oracles.BayesianOptimizationOracle | _vector_to_values | method | decode the acquisition's minimum into knob values
 keras_tuner.Tuner | _is_worker | method | a worker must not save the chief's oracle
 keras_tuner.Tuner | _get_tuner_fname | method | overridden: one tuner0.json for chief or single process, so either resumes
 keras_tuner.src.config | DEBUG | module | set off: Keras Tuner would print every failed trial's traceback
@@ -90,30 +84,6 @@ def oracle_file(oracle: Oracle) -> str:
 def trial_file(oracle: Oracle, trial_id: str) -> str:
     """The path of a trial's trial.json."""
     return os.path.join(oracle._get_trial_dir(trial_id), "trial.json")
-
-
-def random_state(oracle: Oracle) -> np.random.RandomState:
-    """The oracle's seeded random generator."""
-    state: np.random.RandomState = oracle._random_state
-    return state
-
-
-def vectorize_trials(oracle: Oracle) -> tuple[np.ndarray, np.ndarray]:
-    """The Bayesian oracle's finished trials as (points, objective values)."""
-    x, y = oracle._vectorize_trials()
-    return x, y
-
-
-def hp_bounds(oracle: Oracle) -> np.ndarray:
-    """The Bayesian oracle's (d, 2) bounds of the encoded space."""
-    bounds: np.ndarray = oracle._get_hp_bounds()
-    return bounds
-
-
-def vector_to_values(oracle: Oracle, vector: np.ndarray) -> dict[str, object]:
-    """A point of the encoded space as knob values."""
-    values: dict[str, object] = oracle._vector_to_values(vector)
-    return values
 
 
 def is_worker(tuner: Tuner) -> bool:

@@ -47,3 +47,32 @@ def test_load_model_errors(tmp_path):
     junk.write_bytes(b"not a zip")
     with pytest.raises(ProjectError, match="not a loadable"):
         load_model(junk)
+
+
+def test_an_ensemble_export_saves_the_mean_of_its_members_and_each_members_score(
+        small_data, tmp_path):
+    card = export_model(TINY, small_data, tmp_path / "ens", seed=3, ensemble=3)
+    members = card["ensemble"]
+    assert members["seeds"] == [3, 4, 5] and len(members["member_test_accuracy"]) == 3
+    assert members["member_test_accuracy_std"] == pytest.approx(
+        np.std(members["member_test_accuracy"], ddof=1))
+    # each member is the single export of its seed: the same test accuracy
+    alone = export_model(TINY, small_data, tmp_path / "one", seed=4)
+    assert members["member_test_accuracy"][1] == pytest.approx(alone["test"]["accuracy"])
+    model = load_model(tmp_path / "ens" / "model.keras")  # safe mode: stock layers only
+    x = small_data.x_test
+    mean = np.mean([layer.predict(x, verbose=0) for layer in model.layers
+                    if layer.name.startswith("member_")], axis=0)
+    together = model.predict(x, verbose=0)
+    np.testing.assert_allclose(together, mean, rtol=1e-5, atol=1e-7)
+    assert card["test"]["accuracy"] == pytest.approx(
+        float(np.mean(together.argmax(axis=1) == small_data.y_test)))
+    chosen = together[np.arange(len(x)), small_data.y_test]
+    assert card["test"]["loss"] == pytest.approx(float(np.mean(-np.log(chosen))), rel=1e-4)
+
+
+def test_an_ensemble_of_zero_is_refused_before_any_training(small_data, tmp_path):
+    from hpsearch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="at least 1"):
+        export_model(TINY, small_data, tmp_path, seed=0, ensemble=0)

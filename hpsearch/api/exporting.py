@@ -16,6 +16,23 @@ from hpsearch.data import Dataset
 from hpsearch.progress import tracker
 
 
+def ensemble_line(ensemble: dict[str, Any]) -> str:
+    """What an ensemble export's card says about its members, as one sentence.
+
+    Example:
+        >>> ensemble_line({"members": 3, "seeds": [0, 1, 2],
+        ...                "member_test_accuracy": [0.90, 0.91, 0.905],
+        ...                "member_test_accuracy_mean": 0.905,
+        ...                "member_test_accuracy_std": 0.005})[:67]
+        'the mean of 3 refits (seeds 0-2); each alone scored 0.9050 ± 0.0050'
+    """
+    seeds, accuracies = ensemble["seeds"], ensemble["member_test_accuracy"]
+    return (f"the mean of {ensemble['members']} refits (seeds {seeds[0]}-{seeds[-1]}); each "
+            f"alone scored {ensemble['member_test_accuracy_mean']:.4f} ± "
+            f"{ensemble['member_test_accuracy_std']:.4f} (mean ± sample sd over the members; "
+            f"min {min(accuracies):.4f}, max {max(accuracies):.4f})")
+
+
 @dataclass(repr=False)
 class Exported(Shown):
     """An export: the model file, its model card and what the card says.
@@ -46,8 +63,10 @@ class Exported(Shown):
         cv = self.card.get("cv")
         chosen = (f"; chosen by {cv['folds']}-fold CV ({cv['mean']:.4f})"
                   if cv and cv.get("mean") is not None else "")
-        return (f"test accuracy {self.test_accuracy:.4f} (read once, after selection){chosen}; "
-                f"wrote {self.model_path} and {self.card_path}")
+        members = f"; {ensemble_line(self.card['ensemble'])}" if self.card.get("ensemble") \
+            else ""
+        return (f"test accuracy {self.test_accuracy:.4f} (read once, after selection){chosen}"
+                f"{members}; wrote {self.model_path} and {self.card_path}")
 
     def predict(self, rows: Any) -> Any:
         """The exported model's answers on raw rows, as the original class labels."""
@@ -66,7 +85,7 @@ class Exported(Shown):
 
 def export(config: ModelConfig | str, data: Dataset | str, out: str | Path = "export",
            epochs: int | None = None, seed: int = 0, overwrite: bool = False,
-           quiet: bool = False) -> Exported:
+           quiet: bool = False, ensemble: int = 1) -> Exported:
     """Refit `config` on all training data, test it once, write `model.keras` + the model card.
 
     Args:
@@ -77,6 +96,8 @@ def export(config: ModelConfig | str, data: Dataset | str, out: str | Path = "ex
         seed: fixes the initial weights and shuffles.
         overwrite: replace an earlier export in `out`.
         quiet: no progress bar.
+        ensemble: refit this many seeds (seed, seed + 1, ...) at once and save the mean of
+            their outputs; the card keeps each member's own test accuracy.
 
     Returns:
         `Exported`: `.model_path`, `.card_path`, `.card`, `.test_accuracy`.
@@ -86,19 +107,22 @@ def export(config: ModelConfig | str, data: Dataset | str, out: str | Path = "ex
         >>> hp.export("model1", "fashion-mnist-sample", "export", epochs=2)  # doctest: +SKIP
     """
     cfg = next(iter(named_configs(config, epochs).values()))
-    return refit_and_export(cfg, as_data(data), Path(out), seed, overwrite, quiet)
+    return refit_and_export(cfg, as_data(data), Path(out), seed, overwrite, quiet,
+                            ensemble=ensemble)
 
 
 def refit_and_export(cfg: ModelConfig, data: Dataset, out: Path, seed: int, overwrite: bool,
                      quiet: bool, cv: dict[str, Any] | None = None, source: str = "config",
-                     warnings: list[str] | None = None) -> Exported:
+                     warnings: list[str] | None = None, ensemble: int = 1) -> Exported:
     """The one export path (config, tune project or study winner): prepare, refit, write."""
     from hpsearch.training.export import CARD_FILE, MODEL_FILE, export_model, prepare_output_dir
 
     prepare_output_dir(out, overwrite)  # fail before training, not after
-    with tracker(cfg.epochs, "refitting on all training data", quiet) as bar:
+    what = "refitting on all training data" + (f" ({ensemble} seeds at once)"
+                                               if ensemble > 1 else "")
+    with tracker(cfg.epochs, what, quiet) as bar:
         card = export_model(cfg, data, out, seed, cv=cv, source=source, overwrite=overwrite,
-                            on_epoch=bar.epoch_hook())
+                            on_epoch=bar.epoch_hook(), ensemble=ensemble)
     return Exported(out / MODEL_FILE, out / CARD_FILE, card, cfg.describe(),
                     list(warnings or []))
 
@@ -106,7 +130,8 @@ def refit_and_export(cfg: ModelConfig, data: Dataset, out: Path, seed: int, over
 def export_project(directory: str | Path, out: str | Path | None = None,
                    data: Dataset | str | None = None, *, data_dir: str | Path | None = None,
                    overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
-                   epochs: int | None = None, quiet: bool = False) -> Exported:
+                   epochs: int | None = None, quiet: bool = False,
+                   ensemble: int = 1) -> Exported:
     """Export a tune project's best trial: refit it for the rounded mean of its folds' best
     epochs, test once, and put its CV score in the model card.
 
@@ -121,6 +146,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         seed: fixes the initial weights and shuffles of the refit.
         epochs: refit for this many epochs instead of the folds' mean best epoch.
         quiet: no progress bar.
+        ensemble: refit this many seeds and save the mean of their outputs (see `export`).
 
     Returns:
         `Exported`, whose `warnings` name any damaged trial that was skipped.
@@ -142,7 +168,8 @@ def export_project(directory: str | Path, out: str | Path | None = None,
     if data is None:
         data = _tuned_data(directory, project_data, data_dir)
     return refit_and_export(cfg, as_data(data), out, seed, overwrite, quiet, cv=cv,
-                            source=f"tune:{directory}", warnings=project_data["warnings"])
+                            source=f"tune:{directory}", warnings=project_data["warnings"],
+                            ensemble=ensemble)
 
 
 def _tuned_data(directory: str | Path, stored: dict[str, Any],

@@ -98,7 +98,7 @@ class Search(Shown):
 
     def export(self, out: str | Path | None = None, data: Dataset | str | None = None,
                overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
-               quiet: bool = False) -> Any:
+               quiet: bool = False, ensemble: int = 1) -> Any:
         """Refit the best trial on all training data, test it once, write `model.keras` and
         `model_card.json` (the card holds its CV score). Default `out`: DIRECTORY/export.
         `data` defaults to what it was tuned on; a search of in-memory data read back by
@@ -110,7 +110,8 @@ class Search(Shown):
         from hpsearch.api.exporting import export_project
 
         return export_project(self.directory, out, data or self.data, overwrite=overwrite,
-                              skip_damaged=skip_damaged, seed=seed, quiet=quiet)
+                              skip_damaged=skip_damaged, seed=seed, quiet=quiet,
+                              ensemble=ensemble)
 
     @property
     def spec(self) -> TuneSpec:

@@ -211,6 +211,9 @@ def export(
     scale: Scale = "standard",
     one_hot: OneHot = None,
     seed: Seed = 0,
+    ensemble: Annotated[int, typer.Option(
+        min=1, help="Refit N seeds (--seed, --seed + 1, ...) at once and save the mean of "
+                    "their outputs; the card keeps each member's own test accuracy.")] = 1,
     quiet: Quiet = False,
     json_out: Json = False,
 ) -> None:
@@ -227,7 +230,7 @@ def export(
                      f"last); run it again: {same_command()}"):
         done = _export(ctx, from_dir, preset, config, set_, out, overwrite, skip_damaged, epochs,
                        dataset, data_dir, table_options(target, test, test_size, scale, one_hot),
-                       seed, quiet or json_out)
+                       seed, quiet or json_out, ensemble)
     card, out = done.card, done.model_path.parent
     describe = done.description
 
@@ -236,6 +239,10 @@ def export(
                       f"test loss {fmt(card['test']['loss'])} "
                       f"(train {fmt(card['train']['accuracy'])}, "
                       f"{card['train']['fit_time_s']:.1f} s)")
+        if card.get("ensemble"):
+            from hpsearch.api.exporting import ensemble_line
+
+            console.print(ensemble_line(card["ensemble"]))
         console.print(f"wrote {out / 'model.keras'} and {out / 'model_card.json'}")
 
     emit(card, json_out, render)
@@ -244,7 +251,7 @@ def export(
 def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, config: Path | None,
             set_: list[str] | None, out: Path | None, overwrite: bool, skip_damaged: bool,
             epochs: int | None, dataset: str, data_dir: Path | None, table: dict[str, Any],
-            seed: int, quiet: bool) -> Any:
+            seed: int, quiet: bool, ensemble: int = 1) -> Any:
     """`export` itself: a tune project's best trial or one config, refitted and written."""
     from hpsearch.api.exporting import export_project, refit_and_export
 
@@ -261,7 +268,7 @@ def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, confi
         data = load_data(dataset, data_dir, table=table) if given else None
         done = export_project(from_dir, out, data, data_dir=data_dir, overwrite=overwrite,
                               skip_damaged=skip_damaged, seed=seed, quiet=quiet,
-                              epochs=epochs)
+                              epochs=epochs, ensemble=ensemble)
         for line in done.warnings:
             typer.echo(f"warning: {line}", err=True)
     else:
@@ -272,5 +279,5 @@ def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, confi
 
         prepare_output_dir(out, overwrite)  # fail before loading data, not after
         done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out, seed,
-                                overwrite, quiet)
+                                overwrite, quiet, ensemble=ensemble)
     return done

@@ -12,11 +12,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hpsearch.config import ModelConfig
 from hpsearch.data import Dataset
-from hpsearch.errors import ProjectError
+from hpsearch.errors import ConfigError, ProjectError, TrialFailed
 from hpsearch.fileio import atomic_write_json, read_json
-from hpsearch.training.evaluate import Protocol, evaluate
+from hpsearch.training.evaluate import Protocol
 from hpsearch.training.loop import EpochHook
 
 MODEL_FILE = "model.keras"
@@ -52,13 +54,37 @@ def prepare_output_dir(out_dir: Path, overwrite: bool) -> None:
 
 def export_model(cfg: ModelConfig, data: Dataset, out_dir: str | Path, seed: int,
                  cv: dict[str, Any] | None = None, source: str | None = None,
-                 overwrite: bool = False, on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Refit on all of `data.x_train`, evaluate once on `data.x_test`, save model and card."""
+                 overwrite: bool = False, on_epoch: EpochHook | None = None,
+                 ensemble: int = 1) -> dict[str, Any]:
+    """Refit on all of `data.x_train`, evaluate once on `data.x_test`, save model and card.
+
+    With `ensemble` n > 1, n refits with seeds seed, seed + 1, ... train at once (towers of
+    one model, as CV folds do) and the saved model averages their outputs. The card keeps
+    every member's own test accuracy beside the average's, so the seed-to-seed spread of a
+    single refit is on record, not only the ensemble's one number.
+    """
+    from hpsearch.training.evaluate import evaluate_seeds
+    from hpsearch.training.towers import to_sequential
+
     out_dir = Path(out_dir)
     prepare_output_dir(out_dir, overwrite)
-    result, model = evaluate(cfg, data, Protocol.train_test(0.0), seed, on_epoch=on_epoch,
-                             keep_model=True)
-    fold = result.folds[0]
+    if ensemble < 1:
+        raise ConfigError(f"ensemble must be at least 1 refit, got {ensemble}")
+    seeds = [seed + i for i in range(ensemble)]
+    results, outcome = evaluate_seeds(cfg, data, Protocol.train_test(0.0), seeds,
+                                      on_epoch=on_epoch, keep_model=True)
+    for result in results:
+        if isinstance(result, TrialFailed):
+            raise result
+    members = [to_sequential(cfg, outcome.towers, j, data.input_shape, data.num_classes)
+               for j in range(len(seeds))]
+    folds = [result.folds[0] for result in results]
+    if ensemble == 1:
+        model, test = members[0], {"loss": results[0].test_loss,
+                                   "accuracy": results[0].test_accuracy}
+    else:
+        model = average_model(cfg, members, data.input_shape)
+        test = ensemble_scores(cfg, model, data)
     model.save(out_dir / MODEL_FILE)
     card = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -69,13 +95,54 @@ def export_model(cfg: ModelConfig, data: Dataset, out_dir: str | Path, seed: int
         "predict": ("hpsearch.load_export(DIR).predict(raw_rows) applies dataset.features and "
                     "maps the argmax back to dataset.classes"),
         "cv": cv,
-        "train": {"loss": fold.train_loss, "accuracy": fold.train_accuracy,
-                  "epochs": fold.epochs_run, "fit_time_s": fold.fit_time},
-        "test": {"loss": result.test_loss, "accuracy": result.test_accuracy},
+        "train": {"loss": float(np.mean([f.train_loss for f in folds])),
+                  "accuracy": float(np.mean([f.train_accuracy for f in folds])),
+                  "epochs": folds[0].epochs_run,
+                  "fit_time_s": float(sum(f.fit_time for f in folds))},
+        "test": test,
         "versions": library_versions(),
     }
+    if ensemble > 1:
+        accuracies = [float(r.test_accuracy) for r in results]
+        card["ensemble"] = {
+            "members": ensemble, "seeds": seeds, "combine": "mean of the members' outputs",
+            "member_test_accuracy": accuracies,
+            "member_test_accuracy_mean": float(np.mean(accuracies)),
+            "member_test_accuracy_std": float(np.std(accuracies, ddof=1)),
+            "std": "sample standard deviation (ddof=1) over the members"}
     atomic_write_json(out_dir / CARD_FILE, card)
     return card
+
+
+def average_model(cfg: ModelConfig, members: list[Any], input_shape: tuple[int, ...]) -> Any:
+    """One Keras model whose output is the mean of `members`' outputs (stock layers only, so
+    it loads in safe mode like a single export)."""
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    for j, member in enumerate(members):
+        member.name = f"member_{j}"
+    outputs = keras.layers.Average(name="mean_of_members")([m(inputs) for m in members])
+    model = keras.Model(inputs, outputs, name="hpsearch_ensemble")
+    model.compile(optimizer=members[0].optimizer, loss=members[0].loss)
+    return model
+
+
+def ensemble_scores(cfg: ModelConfig, model: Any, data: Dataset) -> dict[str, float]:
+    """The averaged model's test loss (the config's loss on the mean output) and accuracy."""
+    import keras
+
+    from hpsearch.training.towers import loss_kind
+
+    probs = np.asarray(model.predict(data.x_test, batch_size=1024, verbose=0), np.float64)
+    y = np.asarray(data.y_test, np.int64)
+    if loss_kind(cfg) == "categorical":
+        loss = float(np.mean(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0))))
+    else:
+        onehot = np.eye(data.num_classes)[y]
+        loss = float(np.mean(keras.ops.convert_to_numpy(
+            keras.losses.get(cfg.loss)(onehot, probs))))
+    return {"loss": loss, "accuracy": float(np.mean(probs.argmax(axis=1) == y))}
 
 
 def read_card(out_dir: str | Path) -> dict[str, Any] | None:

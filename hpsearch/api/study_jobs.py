@@ -120,6 +120,54 @@ def pending_epochs(jobs: list[Job]) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class DryRun:
+    """What `hpsearch study --dry-run` shows: each study's budget, the runs already done, and
+    the timing-repeat settings the estimate assumes. The CLI only renders it."""
+
+    dataset: str
+    n_train: int
+    budgets: tuple[Any, ...]  # studies.budget.Budget, one per job
+    runs_done: dict[str, int]  # study name -> runs already finished in its directory
+    timing_repeats: int
+    timed_epochs: int
+
+    @property
+    def seconds(self) -> float:
+        return sum(b.seconds for b in self.budgets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "n_train": self.n_train,
+                "estimated_seconds": self.seconds,
+                "studies": [b.to_dict() | {"runs_already_done": self.runs_done[b.study]}
+                            for b in self.budgets]}
+
+
+def study_budget(jobs: list[Job], dataset: str, load: Callable[[], Dataset]) -> DryRun:
+    """The budget of `jobs` on `dataset` without training anything.
+
+    Args:
+        jobs: from `plan_jobs`.
+        dataset: the data set's name; Fashion-MNIST's size is known, so nothing loads.
+        load: called only for another data set, to count its training rows.
+
+    Returns:
+        A `DryRun` (budgets, runs already done in each study's directory).
+
+    Example: study_budget(plan_jobs("dropout"), "fashion-mnist", lambda: load_dataset(...))
+    """
+    from hpsearch.studies.budget import KNOWN_SIZES, budget
+    from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
+    from hpsearch.studies.timing import TIMED_EPOCHS, TIMING_REPEATS
+
+    n_train = KNOWN_SIZES[dataset][0] if dataset in KNOWN_SIZES else len(load().y_train)
+    budgets = tuple(budget(j.plan, len(j.seeds), j.folds, n_train, VALIDATION_FRACTION)
+                    for j in jobs)
+    done = {j.plan.study.name: len(j.plan.variants) * len(j.seeds)
+            - len(pending_runs(j.plan, j.settings(), j.out)) for j in jobs}
+    return DryRun(dataset, n_train, budgets, done, TIMING_REPEATS, TIMED_EPOCHS)
+
+
 def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) -> dict[str, Any]:
     """Run one study's pending runs (and the architectures winner's refit), then its report."""
     from hpsearch.reports.study_summary import write_report

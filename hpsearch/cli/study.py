@@ -9,7 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.api.study_jobs import QUICK, Job, default_out, max_folds, plan_jobs, run_jobs
+from hpsearch.api.study_jobs import (
+    ALL,
+    QUICK,
+    STUDY_NAMES,
+    DryRun,
+    default_out,
+    max_folds,
+    plan_jobs,
+    run_jobs,
+    study_budget,
+)
 from hpsearch.cli.app import app
 from hpsearch.cli.interrupt import resume_line, same_command
 from hpsearch.cli.options import (
@@ -27,55 +37,31 @@ from hpsearch.cli.options import (
     load_data,
     table_options,
 )
-from hpsearch.studies.plan import ALL, STUDY_NAMES
 
 console = Console()
 
 
-def _sizes(dataset: str, data_dir: Path | None, table: dict[str, Any]) -> tuple[int, int]:
-    from hpsearch.studies.budget import KNOWN_SIZES
-
-    if dataset in KNOWN_SIZES:
-        return KNOWN_SIZES[dataset]
-    data = load_data(dataset, data_dir, table=table)
-    return len(data.y_train), len(data.y_test)
-
-
-def _dry_run(jobs: list[Job], dataset: str, data_dir: Path | None, data_options: dict[str, Any],
-             json_out: bool) -> None:
+def _render_budget(plan: DryRun, json_out: bool) -> None:
     from hpsearch.progress import fmt_duration
-    from hpsearch.studies.budget import budget
-    from hpsearch.studies.runner import VALIDATION_FRACTION, pending_runs
-    from hpsearch.studies.timing import TIMED_EPOCHS, TIMING_REPEATS
-
-    n_train, _ = _sizes(dataset, data_dir, data_options)
-    budgets = [budget(j.plan, len(j.seeds), j.folds, n_train, VALIDATION_FRACTION)
-               for j in jobs]
-    total = sum(b.seconds for b in budgets)
-    done = {j.plan.study.name: len(j.plan.variants) * len(j.seeds)
-            - len(pending_runs(j.plan, j.settings(), j.out)) for j in jobs}
-    payload = {"dataset": dataset, "n_train": n_train, "estimated_seconds": total,
-               "studies": [b.to_dict() | {"runs_already_done": done[b.study]}
-                           for b in budgets]}
 
     def render() -> None:
-        table = Table(title=f"Budget on {dataset} ({n_train} training images)")
+        table = Table(title=f"Budget on {plan.dataset} ({plan.n_train} training images)")
         for column in ("study", "variants", "seeds", "folds", "fits", "epochs", "estimate",
                        "of which timing"):
             table.add_column(column)
-        for b in budgets:
+        for b in plan.budgets:
             table.add_row(b.study, str(b.variants), str(b.seeds), str(b.folds or "-"),
                           str(b.fits), str(b.epochs), fmt_duration(b.seconds),
                           fmt_duration(b.timing_seconds))
         console.print(table)
-        console.print(f"total: {sum(b.fits for b in budgets)} fits, "
-                      f"{sum(b.epochs for b in budgets)} epochs, roughly {fmt_duration(total)} "
-                      "on a small 2-core CPU (a rough model; the progress bar's ETA is measured); "
-                      f"timing repeats (each variant {TIMING_REPEATS}x interleaved, "
-                      f"{TIMED_EPOCHS} epochs at k = 1) add "
-                      f"{fmt_duration(sum(b.timing_seconds for b in budgets))}")
+        console.print(f"total: {sum(b.fits for b in plan.budgets)} fits, "
+                      f"{sum(b.epochs for b in plan.budgets)} epochs, roughly "
+                      f"{fmt_duration(plan.seconds)} on a small 2-core CPU (a rough model; the "
+                      "progress bar's ETA is measured); timing repeats (each variant "
+                      f"{plan.timing_repeats}x interleaved, {plan.timed_epochs} epochs at "
+                      f"k = 1) add {fmt_duration(sum(b.timing_seconds for b in plan.budgets))}")
 
-    emit(payload, json_out, render)
+    emit(plan.to_dict(), json_out, render)
 
 
 def _print_digest(digest: dict[str, Any]) -> None:
@@ -156,7 +142,8 @@ def study(
     table = table_options(target, test, test_size, scale, one_hot)
     jobs = plan_jobs(name, base, values, rate, repeats, epochs, folds, seed, out, quick)
     if dry_run:
-        _dry_run(jobs, dataset, data_dir, table, json_out)
+        budget = study_budget(jobs, dataset, lambda: load_data(dataset, data_dir, table=table))
+        _render_budget(budget, json_out)
         return
     data = load_data(dataset, data_dir, max_folds(jobs), table)
     with resume_line(f"interrupted: the finished runs are saved in {out}; continue with "

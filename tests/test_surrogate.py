@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from script_support import script
-from test_tpe import is_best, run_synthetic
+from search_support import (
+    is_best,
+    make_test_oracle,
+    run_synthetic,
+    searched_project,
+    user_space,
+)
 
 
 def _space(tmp_path, epochs=2):
-    """The bench's typical-user space with poor defaults (a cold start)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    return script("bench_search").load_space(tmp_path, cold=True, epochs=epochs)
+    return user_space(tmp_path, epochs)
 
 
-def _oracle(space, tmp_path, tuner="bayesian", seed=0):
-    from hpsearch.search.spec import TuneSpec
-    from hpsearch.search.tuner import make_oracle
-
-    oracle = make_oracle(space, TuneSpec(tuner=tuner, max_trials=100, seed=seed))
-    oracle._set_project_dir(str(tmp_path / "kt"), "p")
-    return oracle
+def _oracle(space, tmp_path, seed=0):
+    return make_test_oracle(space, tmp_path, "bayesian", seed)
 
 
 def test_choices_are_one_hot_and_an_absent_layer_encodes_as_its_default(tmp_path):
@@ -100,20 +98,13 @@ def test_cold_start_finds_a_known_best_config_in_every_seed(tmp_path):
 @pytest.fixture(scope="module")
 def bayesian_project(tmp_path_factory, small_data):
     """A real 14-trial Bayesian search (2 folds x 5 epochs, pruning on) on 600 images."""
-    from hpsearch.search.project import Project
     from hpsearch.search.spec import TuneSpec
-    from hpsearch.search.tuner import build_tuner, run_search
 
     tmp = tmp_path_factory.mktemp("bayes")
     space = _space(tmp, epochs=5)
     settings = TuneSpec(tuner="bayesian", max_trials=14, folds=2, seed=0, prune=True,
                         initial_points=6)
-    project = Project(tmp / "p")
-    project.open({"fingerprint": space.fingerprint(), "tuner": "bayesian", "folds": 2,
-                  "dataset": small_data.name, "data_dir": None, "seed": 0, "prune": True,
-                  "max_trials": 14, "space": space.to_dict(), "settings": settings.__dict__},
-                 resume=False, overwrite=False)
-    run_search(build_tuner(space, settings, project), small_data)
+    project = searched_project(tmp, small_data, space, settings)
     return space, settings, project
 
 

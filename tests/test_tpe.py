@@ -2,60 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
 import pytest
-from script_support import script
+from search_support import make_test_oracle, run_synthetic, searched_project, user_space
 
 optuna = pytest.importorskip("optuna")
 
 
 def _space(tmp_path):
-    """The space a typical user writes (scripts/bench_search.py), with poor defaults (1 x 32
-    tanh, sgd at 1e-4): a cold start."""
-    load_space = script("bench_search").load_space
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    return load_space(tmp_path, cold=True, epochs=2)
+    return user_space(tmp_path)
 
 
 def _oracle(space, tmp_path, seed=0, max_trials=100):
-    from hpsearch.search.spec import TuneSpec
-    from hpsearch.search.tuner import make_oracle
-
-    oracle = make_oracle(space, TuneSpec(tuner="tpe", max_trials=max_trials, seed=seed))
-    oracle._set_project_dir(str(tmp_path / "kt"), "p")
-    return oracle
-
-
-def synthetic_score(values: dict) -> float:
-    """A known best: 2 layers, relu, adam, batch 32, learning rate 3e-3 (units don't matter).
-    Each wrong choice costs 0.1; the rate costs 0.05 per factor e away from 3e-3."""
-    score = 1.0
-    score -= 0.1 * (values["layers"] != 2) + 0.1 * (values["activation"] != "relu")
-    score -= 0.1 * (values["optimizer"] != "adam") + 0.1 * (values["batch_size"] != 32)
-    score -= 0.05 * abs(math.log(values["learning_rate"] / 3e-3))
-    return score
-
-
-def is_best(values: dict) -> bool:
-    return (values["layers"], values["activation"], values["optimizer"],
-            values["batch_size"]) == (2, "relu", "adam", 32) and \
-        abs(math.log(values["learning_rate"] / 3e-3)) < math.log(2)
-
-
-def run_synthetic(oracle, trials: int) -> int | None:
-    """Drive the oracle as Keras Tuner's search loop does; the trial number (1-based) at
-    which the known best was first proposed, or None."""
-    for number in range(1, trials + 1):
-        trial = oracle.create_trial("tuner0")
-        values = trial.hyperparameters.values
-        oracle.update_trial(trial.trial_id, {"val_accuracy": synthetic_score(values)})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
-        if is_best(values):
-            return number
-    return None
+    return make_test_oracle(space, tmp_path, "tpe", seed, max_trials)
 
 
 def test_cold_start_finds_a_known_best_config_within_40_trials(tmp_path):
@@ -99,20 +59,13 @@ def test_log_step_ints_keep_to_keras_tuners_grid(tmp_path):
 @pytest.fixture(scope="module")
 def tpe_project(tmp_path_factory, small_data):
     """A real 10-trial TPE search (2 folds x 5 epochs, pruning on) on 600 images."""
-    from hpsearch.search.project import Project
     from hpsearch.search.spec import TuneSpec
-    from hpsearch.search.tuner import build_tuner, run_search
 
     tmp = tmp_path_factory.mktemp("tpe")
     space = _space(tmp)
     space = type(space)(space.knobs, space.base.with_overrides({"epochs": 5}), space.hidden)
     settings = TuneSpec(tuner="tpe", max_trials=10, folds=2, seed=0, prune=True)
-    project = Project(tmp / "p")
-    project.open({"fingerprint": space.fingerprint(), "tuner": "tpe", "folds": 2,
-                  "dataset": small_data.name, "data_dir": None, "seed": 0, "prune": True,
-                  "max_trials": 10, "space": space.to_dict(), "settings": settings.__dict__},
-                 resume=False, overwrite=False)
-    run_search(build_tuner(space, settings, project), small_data)
+    project = searched_project(tmp, small_data, space, settings)
     return space, settings, project
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError
 from hpsearch.studies.plan import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
+
+if TYPE_CHECKING:
+    from hpsearch.studies.budget import Budget
 
 QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
 DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
@@ -127,7 +130,7 @@ class DryRun:
 
     dataset: str
     n_train: int
-    budgets: tuple[Any, ...]  # studies.budget.Budget, one per job
+    budgets: tuple[Budget, ...]  # one per job
     runs_done: dict[str, int]  # study name -> runs already finished in its directory
     timing_repeats: int
     timed_epochs: int

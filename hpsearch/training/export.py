@@ -67,9 +67,9 @@ def export_model(cfg: ModelConfig, data: Dataset, out_dir: str | Path, seed: int
     from hpsearch.training.towers import to_sequential
 
     out_dir = Path(out_dir)
-    prepare_output_dir(out_dir, overwrite)
     if ensemble < 1:
         raise ConfigError(f"ensemble must be at least 1 refit, got {ensemble}")
+    prepare_output_dir(out_dir, overwrite)
     seeds = [seed + i for i in range(ensemble)]
     results, outcome = evaluate_seeds(cfg, data, Protocol.train_test(0.0), seeds,
                                       on_epoch=on_epoch, keep_model=True)

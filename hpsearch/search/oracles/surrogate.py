@@ -59,8 +59,9 @@ def fit_quietly(gpr: Any, x: np.ndarray, y: np.ndarray) -> bool:
 
     Example:
         >>> from sklearn.gaussian_process import GaussianProcessRegressor
-        >>> fit_quietly(GaussianProcessRegressor(), np.zeros((2, 1)) + [[0], [1]], np.ones(2))
-        True
+        >>> x = np.array([[0.0], [1.0]])
+        >>> fit_quietly(GaussianProcessRegressor(), x, np.ones(2))  # length scale on its bound
+        False
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -213,9 +214,10 @@ def training_set(trials: list[tuple[dict[str, Any], str, float | None, TrialReco
         return mean_curve([f["history"] for f in record.folds]) \
             if record is not None and record.folds else []
 
-    finished = [(curve(r), float(s)) for _, status, s, r in trials
+    curves = {id(r): curve(r) for _, _, _, r in trials if r is not None}  # each once
+    finished = [(curves[id(r)], float(s)) for _, status, s, r in trials
                 if status == "COMPLETED" and s is not None and r is not None
-                and r.status == "ok" and curve(r)]
+                and r.status == "ok" and curves[id(r)]]
     observed: list[Observation] = []
     running: list[dict[str, Any]] = []
     for values, status, score, record in trials:
@@ -223,7 +225,8 @@ def training_set(trials: list[tuple[dict[str, Any], str, float | None, TrialReco
             running.append(values)
         elif status == "COMPLETED" and score is not None and np.isfinite(score):
             if record is not None and record.status == "pruned":
-                score = imputed_score(curve(record), finished) or score
+                imputed = imputed_score(curves[id(record)], finished)
+                score = score if imputed is None else imputed
             observed.append(Observation(values, float(score)))
     worst = min((o.score for o in observed), default=0.0)
     return observed + [Observation(v, worst, running=True) for v in running]

@@ -33,3 +33,24 @@ def test_the_estimate_times_k_fold_towers_of_sampled_configs(small_data, monkeyp
         sum(t["trial_seconds"] for t in timed) / len(timed) * 10)
     assert estimate["trial_seconds_min"] <= estimate["trial_seconds_median"] \
         <= estimate["trial_seconds_max"]
+
+
+def test_the_api_budget_checks_settings_before_loading_and_parses_durations(tmp_path,
+                                                                            small_data):
+    from hpsearch.api.tune_jobs import tune_budget
+    from hpsearch.errors import ConfigError
+
+    loaded = []
+
+    def load(spec):
+        loaded.append(spec)
+        return small_data
+
+    with pytest.raises(ConfigError, match="folds"):
+        tune_budget(tmp_path / "t", folds=1, load=load)
+    assert not loaded  # a bad flag fails before any data loads
+    estimate = tune_budget(tmp_path / "t", max_trials=4, fix=("layers=1", "batch_size=256"),
+                           time_budget="2m", load=load)
+    assert loaded[0].time_budget == 120.0 and loaded[0].max_trials == 4
+    assert estimate["trials"] == 4 and estimate["summary"]
+    assert not (tmp_path / "t").exists()  # a dry run writes nothing

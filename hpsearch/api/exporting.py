@@ -33,6 +33,24 @@ def ensemble_line(ensemble: dict[str, Any]) -> str:
             f"min {min(accuracies):.4f}, max {max(accuracies):.4f})")
 
 
+def check_output_dir(out: str | Path, overwrite: bool) -> None:
+    """Fail before any data loads or any epoch runs if an export cannot be written to `out`.
+
+    Args:
+        out: the export directory (created if missing).
+        overwrite: replace an earlier export there instead of refusing.
+
+    Raises:
+        ProjectError: `out` holds an export and `overwrite` is False, or it is not writable.
+
+    Example:
+        >>> check_output_dir("export", overwrite=True)  # doctest: +SKIP
+    """
+    from hpsearch.training.export import prepare_output_dir
+
+    prepare_output_dir(Path(out), overwrite)
+
+
 @dataclass(repr=False)
 class Exported(Shown):
     """An export: the model file, its model card and what the card says.

@@ -26,8 +26,10 @@ _registered: set[str] = set()
 
 
 def _register(argv: list[str] | None = None) -> None:
-    """Commands live in small modules; importing them attaches them to `app`.
+    """Attach the commands to `app`, in the order `hpsearch --help` lists them (the order of
+    the work: train and compare, search, study, export and use, report).
 
+    Each command module lists its commands in `COMMANDS`; importing one attaches nothing.
     `hpsearch playground ...` registers only the playground: the Keras-side modules cost
     ~0.4 s of imports that a sub-second simulator run should not pay.
     """
@@ -42,11 +44,11 @@ def _register(argv: list[str] | None = None) -> None:
     if argv and argv[0] == "playground" or "keras" in _registered:
         return
     _registered.add("keras")
-    import hpsearch.cli.predict  # noqa: F401
-    import hpsearch.cli.report  # noqa: F401
-    import hpsearch.cli.study  # noqa: F401
-    import hpsearch.cli.tune  # noqa: F401
-    from hpsearch.cli import core  # noqa: F401
+    from hpsearch.cli import core, predict, report, study, tune
+
+    for module in (core, tune, study, predict, report):
+        for command in module.COMMANDS:
+            app.command()(command)
 
 
 def _error(message: str) -> None:
@@ -136,10 +138,10 @@ def main() -> None:
 
         start_painter_early(argv)
     elif argv[:1] and argv[0] in TENSORFLOW_COMMANDS and not {"--help", "-h"} & set(argv):
-        from hpsearch.training import import_tensorflow_quietly
+        from hpsearch.api import start_tensorflow
 
         try:  # seconds on a loaded machine: a Ctrl-C or SIGTERM may well land here
-            import_tensorflow_quietly()
+            start_tensorflow()
         except KeyboardInterrupt:
             sys.exit(_interrupted())
     code = run(argv)

@@ -1,5 +1,5 @@
-"""The Typer application every command module attaches to (kept apart from `cli/__init__`,
-which imports the command modules, so that no module imports one that imports it)."""
+"""The Typer application (`hpsearch.cli._register` attaches each module's `COMMANDS` to it;
+the command modules themselves never import it)."""
 
 import typer
 

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.cli.app import app
 from hpsearch.cli.interrupt import resume_line, same_command
 from hpsearch.cli.options import (
     Config,
@@ -47,7 +46,6 @@ def _single_config(presets: list[str] | None, config: Path | None,
     return show_notes(resolve_config(presets[0] if presets else None, config, sets))
 
 
-@app.command()
 def train(
     preset: Presets = None,
     config: Config = None,
@@ -79,9 +77,9 @@ def train(
     if out is not None and out.suffix != ".keras":
         raise ConfigError(f"--out {out}: a model file must end in .keras")
     if out is not None:
-        from hpsearch.training.export import prepare_output_dir
+        from hpsearch.api.exporting import check_output_dir
 
-        prepare_output_dir(out.parent, overwrite=True)  # fail before training, not after
+        check_output_dir(out.parent, overwrite=True)  # fail before training, not after
     data = load_data(dataset, data_dir, table=table_options(target, test, test_size, scale,
                                                             one_hot))
     fit = train_config(cfg, data, epochs, seed, validation_split, quiet or json_out)
@@ -120,7 +118,6 @@ def train(
     emit(payload, json_out, render)
 
 
-@app.command()
 def cv(
     preset: Presets = None,
     config: Annotated[list[Path] | None, typer.Option(
@@ -183,7 +180,6 @@ def cv(
     emit(payload, json_out, render)
 
 
-@app.command()
 def export(
     ctx: typer.Context,
     from_dir: Annotated[Path | None, typer.Option(
@@ -275,9 +271,13 @@ def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, confi
         cfg = _single_config(preset, config, set_)
         cfg = cfg if epochs is None else cfg.replace(epochs=epochs)
         out = out or Path("export")
-        from hpsearch.training.export import prepare_output_dir
+        from hpsearch.api.exporting import check_output_dir
 
-        prepare_output_dir(out, overwrite)  # fail before loading data, not after
+        check_output_dir(out, overwrite)  # fail before loading data, not after
         done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out, seed,
                                 overwrite, quiet, ensemble=ensemble)
     return done
+
+
+# registered on the app, in this order, by hpsearch.cli._register
+COMMANDS = (train, cv, export)

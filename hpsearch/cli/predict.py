@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli.app import app
 from hpsearch.cli.options import Json, emit
 
 
-@app.command()
 def predict(
     export_dir: Annotated[Path, typer.Argument(
         help="The --out directory of `hpsearch export` (model.keras + model_card.json).",
@@ -31,9 +29,9 @@ def predict(
 
     Example: hpsearch predict export/ new_rows.csv --out predictions.csv
     """
-    from hpsearch.training.predict import predict_table
+    from hpsearch.api.prediction import predict
 
-    frame, accuracy = predict_table(export_dir, rows)
+    frame, accuracy = predict(export_dir, rows)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False)
@@ -52,3 +50,7 @@ def predict(
                    err=out is None)
 
     emit(payload, json_out, render)
+
+
+# registered on the app, in this order, by hpsearch.cli._register
+COMMANDS = (predict,)

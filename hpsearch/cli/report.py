@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli.app import app
 from hpsearch.cli.options import Json, emit
 from hpsearch.errors import ConfigError
 
 
-@app.command()
 def report(
     directory: Annotated[Path, typer.Argument(
         help="A `hpsearch tune` --directory or a `hpsearch study` --out (also `study all`'s "
@@ -58,3 +56,7 @@ def report(
                    f"(+ {len(written.figures)} figures, {len(written.tables)} CSV tables)")
 
     emit(payload, json_out, render)
+
+
+# registered on the app, in this order, by hpsearch.cli._register
+COMMANDS = (report,)

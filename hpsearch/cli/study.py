@@ -20,7 +20,6 @@ from hpsearch.api.study_jobs import (
     run_jobs,
     study_budget,
 )
-from hpsearch.cli.app import app
 from hpsearch.cli.interrupt import resume_line, same_command
 from hpsearch.cli.options import (
     DATASET_HELP,
@@ -84,7 +83,6 @@ def _print_digest(digest: dict[str, Any]) -> None:
     console.print(digest["verdict"]["time"]["text"])
 
 
-@app.command()
 def study(
     name: Annotated[str, typer.Argument(
         help=f"Which study: {', '.join(STUDY_NAMES)}.", show_default=False)],
@@ -159,3 +157,7 @@ def study(
         console.print(f"wrote {report} (tables: results.csv, summary.csv; figures: *.png)")
 
     emit(payload, json_out, render)
+
+
+# registered on the app, in this order, by hpsearch.cli._register
+COMMANDS = (study,)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.cli.app import app
+from hpsearch.api.tuning import TuneSpec
 from hpsearch.cli.interrupt import resume_line
 from hpsearch.cli.options import (
     DataDir,
@@ -31,7 +31,6 @@ from hpsearch.cli.options import (
     table_options,
 )
 from hpsearch.errors import ConfigError
-from hpsearch.search.spec import TuneSpec
 from hpsearch.stats import SD_LABEL, top_k_note
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ def _check(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-@app.command()
 def tune(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Option(
@@ -118,7 +116,6 @@ def tune(
     Example: hpsearch tune --directory runs/t1 --resume --max-trials 50
     """
     from hpsearch.api.tuning import tune as tune_search
-    from hpsearch.api.tuning import tune_settings
 
     values = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
               "patience": patience, "space_file": str(space_file) if space_file else None,
@@ -133,11 +130,7 @@ def tune(
         typed = {k: v for k, v in values["data_options"].items() if _given(ctx, k)}
         given["data_options"] = typed or None
     if dry_run:
-        from hpsearch.search.spec import parse_duration
-
-        _dry_run(tune_settings(directory, resume=resume, overwrite=overwrite,
-                               **given | {"time_budget": parse_duration(time_budget)}),
-                 json_out)
+        _dry_run(directory, resume, overwrite, given, json_out)
         return
     with data_warnings_as_lines(), resume_line(
             f"interrupted: the finished trials are saved in {directory}; continue with "
@@ -190,16 +183,18 @@ def _report(search: Search, json_out: bool) -> None:
     emit(payload, json_out, render)
 
 
-def _dry_run(options: TuneSpec, json_out: bool) -> None:
-    from hpsearch.search.budget import calibrate
+def _dry_run(directory: Path, resume: bool, overwrite: bool, given: dict[str, Any],
+             json_out: bool) -> None:
+    from hpsearch.api.tune_jobs import tune_budget
 
-    data = load_data(options.dataset, Path(options.data_dir) if options.data_dir else None,
-                     table=options.data_options)
-    estimate = calibrate(options.space(), options, data, options.time_budget)
+    def load(spec: TuneSpec) -> Any:
+        return load_data(spec.dataset, Path(spec.data_dir) if spec.data_dir else None,
+                         table=spec.data_options)
+
+    estimate = tune_budget(directory, resume=resume, overwrite=overwrite, load=load, **given)
     emit(estimate, json_out, lambda: console.print(estimate["summary"]))
 
 
-@app.command()
 def worker(
     oracle: Annotated[str, typer.Option(help="HOST:PORT of the chief's oracle.")],
     directory: Annotated[Path, typer.Option(
@@ -222,7 +217,7 @@ def worker(
     import os
     import socket
 
-    from hpsearch.search.distributed import run_worker
+    from hpsearch.api.tune_jobs import join_search
 
     _check(oracle_timeout > 0, f"--oracle-timeout must be positive, got {oracle_timeout}")
     worker_id = worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
@@ -230,5 +225,8 @@ def worker(
                          str(directory), "--id", worker_id])
     with resume_line(f"interrupted: worker {worker_id} stopped, its finished trials are saved "
                      f"in {directory}; its unfinished trial waits for it: rejoin with {rejoin}"):
-        run_worker(oracle, directory, worker_id, threads, oracle_timeout)
+        join_search(oracle, directory, worker_id, threads, oracle_timeout)
 
+
+# registered on the app, in this order, by hpsearch.cli._register
+COMMANDS = (tune, worker)

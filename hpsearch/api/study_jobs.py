@@ -19,7 +19,9 @@ from hpsearch.errors import ConfigError
 from hpsearch.studies.plan import ALL, STUDIES, STUDY_NAMES, StudyPlan, build_plan
 
 if TYPE_CHECKING:
+    from hpsearch.reports.study_summary import StudyRead
     from hpsearch.studies.budget import Budget
+    from hpsearch.studies.store import DirCheck
 
 QUICK = {"dataset": "fashion-mnist-sample", "epochs": 3, "repeats": 3, "folds": 3}
 DEFAULT_REPEATS = {"architectures": 1}  # k-fold gives the pairs; others default to 5
@@ -89,21 +91,30 @@ def max_folds(jobs: list[Job]) -> int | None:
 
 
 def check_dirs(name: str, jobs: list[Job], out: Path, data: Dataset, resume: bool,
-               overwrite: bool) -> None:
-    """Refuse before any training, not after the first study of `all` has run."""
+               overwrite: bool) -> dict[Path, DirCheck]:
+    """Refuse before any training, not after the first study of `all` has run.
+
+    Returns:
+        Each job directory's check (its stored study.json when resuming), for `run_job` to
+        pass on instead of reading the file again.
+    """
     from hpsearch.studies.runner import study_meta
     from hpsearch.studies.store import check_dir, prepare_dir
 
     if name != ALL:
-        check_dir(out, study_meta(jobs[0].plan, jobs[0].settings(), data), resume, overwrite)
-        return
+        return {out: check_dir(out, study_meta(jobs[0].plan, jobs[0].settings(), data), resume,
+                               overwrite)}
     meta = {"study": ALL, "studies": [j.plan.study.name for j in jobs],
             "dataset": {"name": data.name, "sha256": data.checksum()}}
-    check_dir(out, meta, resume, overwrite)
-    if not overwrite:
-        for job in jobs:
-            check_dir(job.out, study_meta(job.plan, job.settings(), data), True, False)
-    prepare_dir(out, meta, resume, overwrite)
+    checked = check_dir(out, meta, resume, overwrite)
+
+    def check_jobs() -> dict[Path, DirCheck]:
+        return {job.out: check_dir(job.out, study_meta(job.plan, job.settings(), data), True,
+                                   False) for job in jobs}
+
+    jobs_checked = {} if overwrite else check_jobs()  # refuse before writing anything
+    prepare_dir(out, meta, resume, overwrite, checked)
+    return jobs_checked or check_jobs()  # after --overwrite cleared them
 
 
 def pending_epochs(jobs: list[Job]) -> int:
@@ -171,9 +182,18 @@ def study_budget(jobs: list[Job], dataset: str, load: Callable[[], Dataset]) -> 
     return DryRun(dataset, n_train, budgets, done, TIMING_REPEATS, TIMED_EPOCHS)
 
 
-def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) -> dict[str, Any]:
-    """Run one study's pending runs (and the architectures winner's refit), then its report."""
-    from hpsearch.reports.study_summary import write_report
+def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool,
+            checked: DirCheck) -> tuple[dict[str, Any], StudyRead]:
+    """Run one study's pending runs (and the architectures winner's refit), then its report.
+
+    Args:
+        checked: `check_dirs`'s check of the job's directory; its study.json is not read
+            again.
+
+    Returns:
+        The report's digest, and the study as the report read it.
+    """
+    from hpsearch.reports.study_summary import StudyRead, write_report
     from hpsearch.studies.runner import run_study, select_and_export
 
     epochs = job.plan.base.epochs
@@ -185,12 +205,14 @@ def run_job(job: Job, data: Dataset, bar: Any, resume: bool, overwrite: bool) ->
         bar.advance(max(unused, 0))
 
     records = run_study(job.plan, data, job.out, job.settings(), resume=resume,
-                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished)
+                        overwrite=overwrite, hook_for=bar.epoch_hook, on_run=finished,
+                        checked=checked)  # fills checked.written
     if job.plan.study.is_kfold:
         bar.describe("architectures: refit of the winner on all training data")
         select_and_export(job.plan, data, job.out, records, job.seeds[0],
                           bar.epoch_hook("architectures: refit"))
-    return write_report(job.out)
+    study = StudyRead.of(job.out, checked.written)
+    return write_report(study), study
 
 
 def run_jobs(name: str, jobs: list[Job], out: Path, data: Dataset, *, resume: bool = False,
@@ -207,15 +229,16 @@ def run_jobs(name: str, jobs: list[Job], out: Path, data: Dataset, *, resume: bo
     from hpsearch.locks import project_lock
     from hpsearch.progress import tracker
 
-    check_dirs(name, jobs, out, data, resume, overwrite)
+    checked = check_dirs(name, jobs, out, data, resume, overwrite)
     with project_lock(out, "study") as notes:  # a second live process is refused
         for line in notes:
             (note or (lambda _: None))(f"note: {line}")
         with tracker(pending_epochs(jobs), f"study {name}", quiet) as bar:
-            digests = [run_job(job, data, bar, resume or name == ALL,
-                               overwrite and name != ALL) for job in jobs]
+            done = [run_job(job, data, bar, resume or name == ALL, overwrite and name != ALL,
+                            checked[job.out]) for job in jobs]
         if name == ALL:
             from hpsearch.reports.lab import write_lab_report
 
-            write_lab_report(out, [job.out for job in jobs])
+            write_lab_report(out, [study for _, study in done])
+    digests = [digest for digest, _ in done]
     return digests

@@ -6,18 +6,14 @@ import json
 from pathlib import Path
 
 from hpsearch.fileio import atomic_write_text
-from hpsearch.reports.study_summary import CARD_PATH, markdown_section, shared_times, verdicts
-from hpsearch.studies.store import RESULTS_FILE, read_csv, read_study
-from hpsearch.studies.timing import read_timing
+from hpsearch.reports.study_summary import CARD_PATH, StudyRead, markdown_section, shared_times
 
 REPORT_FILE = "report.md"
 
 
-def _answer(study_dir: Path) -> str:
-    meta = read_study(study_dir)
-    rows = read_csv(study_dir / RESULTS_FILE)
-    timing = read_timing(study_dir)
-    verdict = verdicts(meta, rows, timing)
+def _answer(study: StudyRead) -> str:
+    study_dir, meta, rows, timing, verdict = (study.out, study.meta, study.rows, study.timing,
+                                              study.verdict)
     line = (f"| [{meta['study']}](#study-{meta['study']}) | {meta.get('lab_task', '')} | "
             f"{meta['question']} | {verdict['accuracy'].what}: {verdict['accuracy'].short()}")
     card = study_dir / CARD_PATH
@@ -32,10 +28,9 @@ def _answer(study_dir: Path) -> str:
     return line + " |"
 
 
-def lab_markdown(study_dirs: list[Path]) -> str:
+def lab_markdown(studies: list[StudyRead]) -> str:
     """The lab report: an answers table, then every study's section with its figures."""
-    first = read_study(study_dirs[0])
-    data = first["dataset"]
+    data = studies[0].meta["dataset"]
     lines = ["# The lab, answered with repeats and paired intervals", "",
              f"Data: `{data['name']}` ({data['n_train']} training / {data['n_test']} test "
              f"images). Every study holds all but one field of its base config fixed, runs "
@@ -43,14 +38,20 @@ def lab_markdown(study_dirs: list[Path]) -> str:
              "interval of its lead excludes zero. Per-run numbers: `<study>/results.csv`; per "
              "variant: `<study>/summary.csv`.", "",
              "## Answers", "", "| study | lab | question | answer |", "|---|---|---|---|",
-             *(_answer(d) for d in study_dirs), ""]
-    for study_dir in study_dirs:
-        lines.append(markdown_section(study_dir, prefix=f"{study_dir.name}/", level=2))
+             *(_answer(study) for study in studies), ""]
+    for study in studies:
+        lines.append(markdown_section(study, prefix=f"{study.out.name}/", level=2))
     return "\n".join(lines)
 
 
-def write_lab_report(out: Path, study_dirs: list[Path]) -> Path:
-    """Write `lab_markdown` to `out/report.md` (the end of `study all`)."""
+def write_lab_report(out: Path, studies: list[StudyRead | Path]) -> Path:
+    """Write `lab_markdown` to `out/report.md` (the end of `study all`).
+
+    Args:
+        out: the `study all` directory.
+        studies: each sub-study as already read (`StudyRead`), or its directory.
+    """
     path = out / REPORT_FILE
-    atomic_write_text(path, lab_markdown(study_dirs))
+    read = [s if isinstance(s, StudyRead) else StudyRead.of(s) for s in studies]
+    atomic_write_text(path, lab_markdown(read))
     return path

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import ProjectError
-from hpsearch.studies.store import RESULTS_FILE, STUDY_FILE, read_csv, read_study
+from hpsearch.reports.study_summary import StudyRead
+from hpsearch.studies.store import STUDY_FILE, read_study
 
 ALL = "all"
 STUDY_TABLES = ("results.csv", "summary.csv", "curves.csv")
@@ -33,14 +34,6 @@ def is_study(directory: Path) -> bool:
     return (directory / STUDY_FILE).is_file()
 
 
-def _has_runs(directory: Path) -> bool:
-    """At least one finished run: the study's own report code needs one to say anything."""
-    try:
-        return bool(read_csv(directory / RESULTS_FILE))
-    except (OSError, ValueError):
-        return False
-
-
 def _progress(meta: dict[str, Any], directory: Path) -> str:
     """How much of the planned study is on disk: `n of m runs finished`."""
     planned = len(meta.get("variants", [])) * len(meta.get("seeds", []))
@@ -52,37 +45,41 @@ def _progress(meta: dict[str, Any], directory: Path) -> str:
             "below cover the finished runs only.")
 
 
-def single_study(directory: Path) -> StudyMarkdown:
-    """Rebuild the study's summary, figures and verdicts from its runs, return its markdown."""
+def single_study(directory: Path, meta: dict[str, Any]) -> StudyMarkdown:
+    """Rebuild the study's summary, figures and verdicts from its runs, return its markdown.
+
+    `meta` is the study.json the caller read; nothing here reads it again."""
     from hpsearch.reports.study_summary import markdown_section, write_report
 
-    meta = read_study(directory)
-    if not _has_runs(directory):
+    study = StudyRead.of(directory, meta)
+    if not study.rows:
         raise ProjectError(f"{directory} holds study {meta.get('study')!r} with no finished "
                            "run yet; wait for the first run (or resume it) and report again")
-    digest = write_report(directory)  # idempotent: summary.csv, verdict.json, PNGs
-    markdown = _after_title(markdown_section(directory),
+    digest = write_report(study)  # idempotent: summary.csv, verdict.json, PNGs
+    markdown = _after_title(markdown_section(study),
                             [_progress(meta, directory), "", _tables_line("")])
     tables = tuple(directory / name for name in STUDY_TABLES if (directory / name).is_file())
     return StudyMarkdown(f"hpsearch study {meta['study']}", markdown, tables,
                          f"study {meta['study']}: {digest['headline']}")
 
 
-def lab_report(directory: Path) -> StudyMarkdown:
-    """`study all`: every sub-study with runs is reported, then the lab report is rebuilt."""
+def lab_report(directory: Path, meta: dict[str, Any]) -> StudyMarkdown:
+    """`study all`: every sub-study with runs is reported, then the lab report is rebuilt.
+
+    `meta` is the `study all` directory's study.json; each sub-study's is read once here."""
     from hpsearch.reports.lab import lab_markdown
     from hpsearch.reports.study_summary import write_report
 
-    meta = read_study(directory)
     names = meta.get("studies") or sorted(p.name for p in directory.iterdir() if is_study(p))
-    subdirs = [directory / n for n in names if is_study(directory / n)
-               and _has_runs(directory / n)]
-    if not subdirs:
+    read = [StudyRead.of(directory / n) for n in names if is_study(directory / n)]
+    studies = [study for study in read if study.rows]
+    if not studies:
         raise ProjectError(f"{directory} is a `study all` directory with no finished run yet; "
                            "wait for the first run (or resume it) and report again")
-    for sub in subdirs:
-        write_report(sub)
-    markdown = lab_markdown(subdirs)  # the writer writes report.md, once
+    for study in studies:
+        write_report(study)
+    subdirs = [study.out for study in studies]
+    markdown = lab_markdown(studies)  # the writer writes report.md, once
     missing = [n for n in names if directory / n not in subdirs]
     if missing:
         markdown = _after_title(markdown, [f"**Partial:** no finished runs yet for "
@@ -107,7 +104,9 @@ def _tables_line(prefix: str) -> str:
 
 
 def study_markdown(directory: Path) -> StudyMarkdown:
-    """Dispatch on study.json: a single study, or the `study all` lab report."""
-    if read_study(directory).get("study") == ALL:
-        return lab_report(directory)
-    return single_study(directory)
+    """Dispatch on study.json (read here, once): a single study, or the `study all` lab
+    report."""
+    meta = read_study(directory)
+    if meta.get("study") == ALL:
+        return lab_report(directory, meta)
+    return single_study(directory, meta)

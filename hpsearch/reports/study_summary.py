@@ -7,6 +7,8 @@ resumed or copied study reports exactly what its runs measured.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,37 @@ SUMMARY_COLUMNS = (
     "epoch_time_s_mean", "epoch_time_s_std", "epoch_time_s_n", "epoch_time_s_diff",
     "epoch_time_s_diff_low", "epoch_time_s_diff_high", "epoch_time_s_vs_base", "epoch_time_s_test",
 )
+
+
+@dataclass(frozen=True)
+class StudyRead:
+    """A study directory's files, read once: everything a report of it needs.
+
+    A report is built from this value, never by reading study.json again: one command reads
+    each study.json once (tests/test_study_reads.py counts the reads).
+    """
+
+    out: Path
+    meta: dict[str, Any]
+    rows: list[dict[str, str]]
+    curves: list[dict[str, str]]
+    timing: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, out: Path, meta: dict[str, Any] | None = None) -> StudyRead:
+        """Read `out`; pass `meta` when the caller already holds its study.json."""
+        results, curves = out / RESULTS_FILE, out / CURVES_FILE
+        return cls(out, read_study(out) if meta is None else meta,
+                   read_csv(results) if results.is_file() else [],
+                   read_csv(curves) if curves.is_file() else [], read_timing(out))
+
+    @cached_property
+    def summary(self) -> list[dict[str, Any]]:
+        return summary_rows(self.meta, self.rows, self.timing)
+
+    @cached_property
+    def verdict(self) -> dict[str, Verdict]:
+        return verdicts(self.meta, self.rows, self.timing)
 
 
 def primary_metrics(meta: dict[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -311,13 +344,10 @@ def _marks(verdict: Verdict) -> str:
             "the base); no mark: inside the noise.")
 
 
-def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
+def markdown_section(study: StudyRead, prefix: str = "", level: int = 1) -> str:
     """The study as markdown; `prefix` is prepended to figure paths (for `study all`)."""
-    meta = read_study(out)
-    rows = read_csv(out / RESULTS_FILE)
-    timing = read_timing(out)
-    summary = summary_rows(meta, rows, timing)
-    verdict = verdicts(meta, rows, timing)
+    out, meta, rows, timing = study.out, study.meta, study.rows, study.timing
+    summary, verdict = study.summary, study.verdict
     hashes = "#" * level
     title = f"{hashes} Study `{meta['study']}`" + (f" (lab {meta['lab_task']})"
                                                    if meta.get("lab_task") else "")
@@ -336,20 +366,21 @@ def markdown_section(out: Path, prefix: str = "", level: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(out: Path) -> dict[str, Any]:
+def write_report(study: StudyRead | Path) -> dict[str, Any]:
     """Write summary.csv, verdict.json, the PNGs and summary.md; return a JSON-able digest
-    (its "headline" is the accuracy verdict's one line, for callers that show it)."""
-    meta = read_study(out)
-    rows = read_csv(out / RESULTS_FILE)
-    curves = read_csv(out / CURVES_FILE)
-    timing = read_timing(out)
-    summary = summary_rows(meta, rows, timing)
+    (its "headline" is the accuracy verdict's one line, for callers that show it).
+
+    Args:
+        study: the study as read (`StudyRead.of`), or its directory (read here, once).
+    """
+    study = study if isinstance(study, StudyRead) else StudyRead.of(study)
+    out, meta, summary = study.out, study.meta, study.summary
     atomic_write_text(out / SUMMARY_FILE, to_csv(SUMMARY_COLUMNS, summary))
-    built = verdicts(meta, rows, timing)  # built once: written below and returned as values
+    built = study.verdict  # built once: written below, rendered and returned as values
     verdict = {role: verdict_json(v) for role, v in built.items()}
     atomic_write_json(out / VERDICT_FILE, verdict)
-    draw_all(out, rows, curves, [v["name"] for v in meta["variants"]],
-             meta["protocol"]["kind"] == "kfold", timing)
-    atomic_write_text(out / MARKDOWN_FILE, markdown_section(out))
+    draw_all(out, study.rows, study.curves, [v["name"] for v in meta["variants"]],
+             meta["protocol"]["kind"] == "kfold", study.timing)
+    atomic_write_text(out / MARKDOWN_FILE, markdown_section(study))
     return {"study": meta["study"], "out": str(out), "summary": summary, "verdict": verdict,
             "headline": built["accuracy"].headline()}

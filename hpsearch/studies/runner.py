@@ -19,7 +19,7 @@ from hpsearch.data import Dataset
 from hpsearch.errors import TrialFailed
 from hpsearch.records import fold_record
 from hpsearch.studies.plan import StudyPlan, Variant
-from hpsearch.studies.store import load_run, prepare_dir, save_run, write_tables
+from hpsearch.studies.store import DirCheck, load_run, prepare_dir, save_run, write_tables
 from hpsearch.studies.timing import TIMING_REPEATS, time_variants
 from hpsearch.training.evaluate import Protocol, Result, evaluate_seeds
 from hpsearch.training.export import library_versions
@@ -107,7 +107,7 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
               resume: bool = False, overwrite: bool = False,
               hook_for: HookFactory | None = None,
               on_run: Callable[[dict[str, Any]], None] | None = None,
-              ) -> list[dict[str, Any]]:
+              checked: DirCheck | None = None) -> list[dict[str, Any]]:
     """Run every unfinished (variant, seed), then time the variants with real repeats
     (`timing.time_variants`); return all run records, in plan order.
 
@@ -115,9 +115,11 @@ def run_study(plan: StudyPlan, data: Dataset, out: Path, settings: RunSettings, 
     own seed, initial weights, shuffle and dropout masks, and the k repeats share each step's
     fixed costs. A run whose loss turns NaN is recorded as failed (it would fail again with the
     same seed) and the study goes on; summaries leave it out and say so. Runs are saved when
-    their variant's fit ends, so a kill loses at most the variant in progress.
+    their variant's fit ends, so a kill loses at most the variant in progress. `checked` is
+    the caller's `check_dir` of `out` for this run (its study.json is then not read again);
+    `prepare_dir` records in it the settings it writes.
     """
-    prepare_dir(out, study_meta(plan, settings, data), resume, overwrite)
+    prepare_dir(out, study_meta(plan, settings, data), resume, overwrite, checked)
     protocol = settings.protocol(plan)
     finished = {(v.name, s): load_run(out, v.name, s)
                 for s in settings.seeds for v in plan.variants}

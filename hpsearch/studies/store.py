@@ -14,6 +14,7 @@ import json
 import math
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,40 +156,61 @@ def _clear(out: Path) -> None:
             shutil.rmtree(sub)
 
 
-def check_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> None:
+@dataclass
+class DirCheck:
+    """What `check_dir` found, passed on as a value so that a command reads study.json once:
+    the stored settings when resuming (else None), and the settings `prepare_dir` wrote."""
+
+    stored: dict[str, Any] | None = None
+    written: dict[str, Any] | None = None
+
+
+def check_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> DirCheck:
     """Never silently reuse a directory: resume a matching study, overwrite, or refuse."""
     if resume and overwrite:
         raise ProjectError("pass either --resume or --overwrite, not both")
     if (out / STUDY_FILE).is_file():
         if resume and not overwrite:
-            _check_same(out, read_study(out), meta)
-        elif not overwrite:
+            stored = read_study(out)
+            _check_same(out, stored, meta)
+            return DirCheck(stored)
+        if not overwrite:
             raise ProjectError(f"{out} already holds a study; pass --resume to continue it or "
                                "--overwrite to start again")
     elif out.is_file() or (out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir())
                            and not overwrite):
         raise ProjectError(f"{out} exists and is not an empty directory; choose a new --out "
                            "(or pass --overwrite to write the study beside its files)")
+    return DirCheck()
 
 
-def prepare_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool) -> None:
-    """`check_dir`, then clear (on --overwrite) and (re)write study.json."""
-    check_dir(out, meta, resume, overwrite)
+def prepare_dir(out: Path, meta: dict[str, Any], resume: bool, overwrite: bool,
+                checked: DirCheck | None = None) -> DirCheck:
+    """`check_dir` (unless `checked` is its result for this call), then clear (on
+    --overwrite) and (re)write study.json; the returned check holds what was written."""
+    checked = checked or check_dir(out, meta, resume, overwrite)
     if (out / STUDY_FILE).is_file():
         if overwrite:
             _clear(out)
+        elif checked.stored is None:  # written by another process since the check
+            raise ProjectError(f"{out} already holds a study; pass --resume to continue it or "
+                               "--overwrite to start again")
         else:  # resuming: keep when the study was first started
-            meta = meta | {"created": read_study(out).get("created", meta.get("created"))}
+            meta = meta | {"created": checked.stored.get("created", meta.get("created"))}
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ProjectError(f"cannot create {out} ({exc.strerror or exc}); choose a writable "
                            "--out") from exc
-    write_study(out, meta)
+    checked.written = write_study(out, meta)
+    return checked
 
 
-def write_study(out: Path, meta: dict[str, Any]) -> None:
-    atomic_write_json(out / STUDY_FILE, {"format": FORMAT_VERSION} | meta)
+def write_study(out: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Write study.json; return what was written."""
+    written = {"format": FORMAT_VERSION} | meta
+    atomic_write_json(out / STUDY_FILE, written)
+    return written
 
 
 def _check_same(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None:

@@ -234,7 +234,7 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         >>> search.best_config, search.results().head()  # doctest: +SKIP
     """
     from hpsearch.search.project import Project
-    from hpsearch.search.session import run_tune
+    from hpsearch.search.session import resolve, run_tune
     from hpsearch.search.spec import parse_duration
 
     if workers < 0:
@@ -251,16 +251,17 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
                           "table (DataFrame.to_csv) and pass hp.load_dataset(FILE, target=...)")
     if isinstance(fix, dict):
         fix = [f"{k}={_fix_value(v)}" for k, v in fix.items()]
-    spec = tune_settings(
-        directory, resume=resume, overwrite=overwrite, tuner=tuner, max_trials=max_trials,
-        folds=folds, epochs=epochs, patience=patience, space_file=str(space) if space else None,
-        fix=tuple(fix) if fix else None, prune=prune, seed=seed, max_failures=max_failures,
+    project = Project(directory)  # the one Project of this tune: project.json is read once
+    spec = resolve(project, dict(
+        tuner=tuner, max_trials=max_trials, folds=folds, epochs=epochs, patience=patience,
+        space_file=str(space) if space else None, fix=tuple(fix) if fix else None, prune=prune,
+        seed=seed, max_failures=max_failures,
         dataset=source["dataset"] if isinstance(data, Dataset) else data,
         data_dir=str(data_dir) if data_dir else source.get("data_dir"),
         data_options=data_options or source.get("data_options"),
-        time_budget=parse_duration(time_budget))
+        time_budget=parse_duration(time_budget)), resume, overwrite)
     if not resume:  # refuse a used directory before loading any data
-        Project(directory).check(False, overwrite)
+        project.check(False, overwrite)
     if data is None and not reloadable(spec.dataset):
         raise DataError(f"{directory} was tuned on in-memory data ({spec.dataset!r}, e.g. "
                         "from hp.Dataset.from_arrays), which no file holds: resume it in "
@@ -269,7 +270,7 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
     loaded = data if isinstance(data, Dataset) else load_dataset(
         spec.dataset, spec.data_dir, **(spec.data_options or {}))
     loaded = as_data(loaded, spec.folds)
-    run = run_tune(Path(directory), spec, loaded, resume=resume, overwrite=overwrite,
+    run = run_tune(project, spec, loaded, resume=resume, overwrite=overwrite,
                    workers=workers, bind=bind, port=port,
                    tensorboard=Path(tensorboard) if tensorboard else None, quiet=quiet,
                    note=on_note)

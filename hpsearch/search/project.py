@@ -55,6 +55,9 @@ class Project:
     def __init__(self, directory: str | Path) -> None:
         self.dir = Path(directory)
         self.meta: dict[str, Any] | None = None  # in force once opened (kept in results.json)
+        # project.json as this object last read or wrote it: one command reads it once
+        # (tests/test_project_reads.py), since only this object writes it meanwhile.
+        self._stored: dict[str, Any] | None = None
         self.notes: list[str] = []  # what `repair` did on --resume, for the CLI to print
         # A worker's check that its chief is still there (chief_watch.ChiefWatch.confirm):
         # asked before every write, so nothing is written once the chief is gone.
@@ -80,10 +83,13 @@ class Project:
         if not self.dir.is_dir():
             raise ProjectError(f"{self.dir} does not exist; pass the --directory of a "
                                "`hpsearch tune` run")
+        if self._stored is not None:
+            return self._stored
         meta, problem = read_json(self.meta_path)
         if not problem:
             problem = meta_problem(meta, PROJECT_KIND)
         if not problem:
+            self._stored = meta
             return meta
         foreign = isinstance(meta, dict) and isinstance(meta.get("kind"), str) \
             and meta["kind"] != PROJECT_KIND
@@ -156,8 +162,7 @@ class Project:
         self.notes = self.repair(spec.folds)
         merged = {k: v for k, v in old.items() if k not in LEGACY_KEYS} \
             | {"version": 2, "spec": spec.to_dict(), "resumed": now()}
-        atomic_write_json(self.meta_path, merged)
-        self.meta = merged
+        self.write_meta(merged)
         if self.notes:  # the tables are rebuilt now, not at the end of the search
             self.write_results(spec.folds, merged)
         return merged
@@ -169,9 +174,13 @@ class Project:
             raise ProjectError(f"cannot create {self.dir} ({exc.strerror or exc}); choose a "
                                "writable --directory") from exc
         meta = {"kind": PROJECT_KIND, "version": 2, "created": now()} | meta
-        atomic_write_json(self.meta_path, meta)
-        self.meta = meta
+        self.write_meta(meta)
         return meta
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        """Write project.json: the settings in force from now on (also kept in memory)."""
+        atomic_write_json(self.meta_path, meta)
+        self.meta = self._stored = meta
 
     def clear(self) -> None:
         """Remove only what a tune run writes (never other files a user put there)."""
@@ -252,9 +261,12 @@ class Project:
                                   "it from a backup, or start again with --overwrite",
                                   damage.path)
         done = []
-        meta, problem = read_json(self.meta_path)
+        meta, problem = (self._stored, None) if self._stored is not None \
+            else read_json(self.meta_path)
         if problem or meta_problem(meta, PROJECT_KIND):
-            atomic_write_json(self.meta_path, self.read_meta(use_copy=True))
+            copy = self.read_meta(use_copy=True)
+            atomic_write_json(self.meta_path, copy)
+            self._stored = copy
             done.append(f"repaired {self.meta_path} ({problem or meta_problem(meta)}) from "
                         f"{RESULTS_JSON}")
         for damage, record in actions:
@@ -311,8 +323,13 @@ class Project:
         return view
 
     def _current_meta(self) -> dict[str, Any]:
+        if self._stored is not None:
+            return self._stored
         meta, problem = read_json(self.meta_path)
-        return meta if not problem and not meta_problem(meta, PROJECT_KIND) else {}
+        if problem or meta_problem(meta, PROJECT_KIND):
+            return {}
+        self._stored = meta
+        return meta
 
     def best(self, folds: int, skip_damaged: bool = False) -> tuple[dict[str, Any], Scan]:
         """The best intact trial's row, refusing while any record is damaged or missing

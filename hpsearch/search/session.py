@@ -17,22 +17,23 @@ from typing import TYPE_CHECKING, Any
 
 from hpsearch.data import Dataset
 from hpsearch.errors import ConfigError
-from hpsearch.fileio import atomic_write_json
 from hpsearch.progress import fmt_duration
 from hpsearch.search.spec import TuneSpec, Value, parse_duration
 
 if TYPE_CHECKING:
+    from hpsearch.search.project import Project
     from hpsearch.search.space import Space
     from hpsearch.search.view import ProjectView
 
 __all__ = ["TuneRun", "TuneSpec", "parse_duration", "resolve", "run_tune"]
 
-def resolve(directory: Path, given: Mapping[str, Value], resume: bool,
+def resolve(directory: Path | Project, given: Mapping[str, Value], resume: bool,
             overwrite: bool = False) -> TuneSpec:
     """The settings in force: `given` over the defaults, or, on resume, over the stored ones.
 
     Args:
-        directory: the project directory.
+        directory: the project directory, or the command's one `Project` of it (whose
+            project.json is then read once for the whole command).
         given: the settings the caller gave (None: not given), by `TuneSpec` field name.
         resume: continue the stored search (`TuneSpec.resume` compares, in one place).
         overwrite: start again over an existing project.
@@ -47,12 +48,12 @@ def resolve(directory: Path, given: Mapping[str, Value], resume: bool,
     from hpsearch.locks import LOCK_FILE
     from hpsearch.search.project import Project
 
-    project = Project(directory)
+    project = directory if isinstance(directory, Project) else Project(directory)
     used = project.dir.is_dir() and any(p.name != LOCK_FILE for p in project.dir.iterdir())
     if overwrite or not used:
         project.check(resume, overwrite)  # "not both" / "nothing to resume"
     meta = project.read_meta(use_copy=True)
-    return TuneSpec.from_meta(meta).resume(given, meta.get("fingerprint"), directory)
+    return TuneSpec.from_meta(meta).resume(given, meta.get("fingerprint"), project.dir)
 
 
 def project_meta(spec: TuneSpec, space: Space) -> dict[str, object]:
@@ -72,11 +73,14 @@ class TuneRun:
     notes: list[str] | None = None
 
 
-def run_tune(directory: Path, options: TuneSpec, data: Dataset, *, resume: bool = False,
+def run_tune(directory: Path | Project, options: TuneSpec, data: Dataset, *,
+             resume: bool = False,
              overwrite: bool = False, workers: int = 0, bind: str = "127.0.0.1", port: int = 0,
              tensorboard: Path | None = None, quiet: bool = False,
              note: Callable[[str], None] | None = None) -> TuneRun:
     """Open (create, resume or overwrite) the project, run the search, write the table.
+
+    `directory` may be the command's one `Project` of it, so project.json is read once.
 
     Raises:
         ProjectError: the directory cannot be used as asked (refused before any training).
@@ -92,19 +96,19 @@ def run_tune(directory: Path, options: TuneSpec, data: Dataset, *, resume: bool 
     if options.time_budget and workers:
         raise ConfigError("`time_budget` is kept by the process that runs the trials; drop "
                           "`workers` or `time_budget`")
-    project = Project(directory)
+    project = directory if isinstance(directory, Project) else Project(directory)
     space = search_space(project, options, resume)
     meta = project_meta(options, space)
     project.check(resume, overwrite)  # refuse early, before loading any data
     data.check_folds(options.folds)
     say = note or (lambda line: None)
     stopped = False
-    with project_lock(directory) as lock_notes:  # a second live process is refused
+    with project_lock(project.dir) as lock_notes:  # a second live process is refused
         for line in lock_notes:
             say(f"note: {line}")
         meta = project.open(meta, resume, overwrite)
         if meta.pop("stopped", None):  # a resumed search gets a new budget
-            atomic_write_json(project.meta_path, meta)
+            project.write_meta(meta)
         for line in project.notes:  # what --resume repaired from the other copy
             say(f"resume: {line}")
         done = grid_done(space, options, project) if resume else None
@@ -118,8 +122,8 @@ def run_tune(directory: Path, options: TuneSpec, data: Dataset, *, resume: bool 
             deadline = time.time() + options.time_budget if options.time_budget else None
             stopped = run_local(space, options, project, data, quiet, tensorboard, deadline)
         if stopped:
-            project.meta = meta = meta | {"stopped": stop_note(options, project)}
-            atomic_write_json(project.meta_path, meta)
+            meta = meta | {"stopped": stop_note(options, project)}
+            project.write_meta(meta)
         view = project.write_results(options.folds, meta)
     return TuneRun(project, view, stopped, list(project.notes))
 

@@ -1,0 +1,48 @@
+"""A tune builds one `Project` and reads its project.json at most once (issue 22): the
+settings are checked, the space restored and the project opened from one read, and what the
+search writes is kept in memory, not read back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+TUNE = ["--max-trials", "2", "--epochs", "1", "--folds", "2", "--fix", "layers=1",
+        "--fix", "units=32", "--dataset", "fashion-mnist-sample", "-q"]
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Projects built and project.json reads, during the test."""
+    import hpsearch.search.project as project_module
+
+    count: Counter[str] = Counter()
+    real_read, real_init = project_module.read_json, project_module.Project.__init__
+
+    def read(path, *args, **kwargs):
+        if Path(path).name == project_module.PROJECT_FILE:
+            count["reads"] += 1
+        return real_read(path, *args, **kwargs)
+
+    def init(self, *args, **kwargs):
+        count["projects"] += 1
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(project_module, "read_json", read)
+    monkeypatch.setattr(project_module.Project, "__init__", init)
+    return count
+
+
+@pytest.mark.parametrize("tuner", ["random", "bayesian", "hyperband"])
+def test_a_tune_and_its_resume_build_one_project_and_read_project_json_once(
+        tmp_path, counted, cli, tuner):
+    directory = str(tmp_path / "t")
+    code, _, err = cli("tune", *TUNE, "--tuner", tuner, "--directory", directory)
+    assert code == 0, err
+    assert counted == {"projects": 1}  # a new project: written, never read back
+    counted.clear()
+    code, _, err = cli("tune", "--directory", directory, "--resume", "--max-trials", "3", "-q")
+    assert code == 0, err
+    assert counted == {"projects": 1, "reads": 1}

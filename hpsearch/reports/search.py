@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.fileio import atomic_write_text
 from hpsearch.reports.search_figures import (
@@ -24,6 +24,9 @@ from hpsearch.reports.search_figures import (
 )
 from hpsearch.reports.trials import SearchReport, Trial, read_search_report
 from hpsearch.stats import top_k_note
+
+if TYPE_CHECKING:
+    from hpsearch.search.project import Project
 
 TOP_CSV, TRIALS_CSV, BUDGET_CSV = "report_top.csv", "report_trials.csv", "report_budget.csv"
 FIGURES = {"history": "report_history.png", "params": "report_params.png",
@@ -179,9 +182,11 @@ def _budget_lines(b: dict[str, Any], search: SearchReport) -> list[str]:
     return lines
 
 
-def search_markdown(directory: Path, top_k: int = 10) -> SearchMarkdown:
-    """Read the project, draw the figures, write the CSV tables, return the markdown."""
-    search = read_search_report(directory)
+def search_markdown(directory: Path, top_k: int = 10,
+                    project: Project | None = None) -> SearchMarkdown:
+    """Read the project (`project`: the command's one `Project` of `directory`), draw the
+    figures, write the CSV tables, return the markdown."""
+    search = read_search_report(directory, project)
     b = budget(search)
     ranked = search.ranked()
     top = ranked[:top_k]

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpsearch.fileio import read_json
 from hpsearch.search.project import (
     PROJECT_FILE,
     PROJECT_KIND,
@@ -106,10 +105,12 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def is_search(directory: Path) -> bool:
-    """A tune project by its files: project.json of kind hpsearch-tune, trial files or tables."""
-    meta, problem = read_json(directory / PROJECT_FILE)
-    if not problem and isinstance(meta, dict) and meta.get("kind") == PROJECT_KIND:
+def is_search(directory: Path, project: Project | None = None) -> bool:
+    """A tune project by its files: project.json of kind hpsearch-tune, trial files or tables.
+
+    Pass the command's `Project` of `directory` so that its project.json is read once."""
+    meta, _ = (project or Project(directory)).stored_meta()  # a damaged one's kind still says
+    if isinstance(meta, dict) and meta.get("kind") == PROJECT_KIND:
         return True
     if any((directory / TRIALS_DIR).glob("trial_*.json")):
         return True
@@ -139,11 +140,13 @@ def _trial(data: dict[str, Any]) -> Trial:
     return trial
 
 
-def read_search_report(directory: Path) -> SearchReport:
-    """Everything the report needs from a tune project, from the freshest files available."""
-    project = Project(directory)
+def read_search_report(directory: Path, project: Project | None = None) -> SearchReport:
+    """Everything the report needs from a tune project, from the freshest files available.
+
+    Pass the command's `Project` of `directory` so that its project.json is read once."""
+    project = project or Project(directory)
     notes: list[str] = []
-    meta, problem = read_json(project.meta_path)
+    meta, problem = project.stored_meta()
     if problem or meta_problem(meta):
         copy = project.meta_copy()
         notes.append(f"{PROJECT_FILE} is {problem or meta_problem(meta)}: " + (

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hpsearch.errors import ProjectError
 from hpsearch.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from hpsearch.search.project import Project
 
 MARKDOWN_FILE = "report.md"
 HTML_FILE = "report.html"
@@ -31,7 +35,7 @@ class Written:
     summary: str = ""
 
 
-def detect(directory: Path) -> str:
+def detect(directory: Path, project: Project | None = None) -> str:
     """`search` or `study`, judged from the files; ProjectError when it is neither."""
     from hpsearch.reports.study import is_study
     from hpsearch.reports.trials import is_search
@@ -44,7 +48,7 @@ def detect(directory: Path) -> str:
                            "`hpsearch tune` or `hpsearch study`")
     if is_study(directory):
         return STUDY
-    if is_search(directory):
+    if is_search(directory, project):
         return SEARCH
     raise ProjectError(f"{directory} is neither a tune project (no project.json, trials/ or "
                        "results.json) nor a study (no study.json); pass the --directory of "
@@ -54,9 +58,11 @@ def detect(directory: Path) -> str:
 def write_report(directory: str | Path, top_k: int = 10) -> Written:
     """Write report.md (+ figures and CSV tables beside it) and a self-contained report.html."""
     from hpsearch.reports.html import html_page
+    from hpsearch.search.project import Project
 
     directory = Path(directory)
-    kind = detect(directory)
+    project = Project(directory)  # a tune's project.json is read once for the whole report
+    kind = detect(directory, project)
     if kind == STUDY:
         from hpsearch.reports.study import study_markdown
 
@@ -67,7 +73,7 @@ def write_report(directory: str | Path, top_k: int = 10) -> Written:
     else:
         from hpsearch.reports.search import search_markdown
 
-        search = search_markdown(directory, top_k)
+        search = search_markdown(directory, top_k, project)
         title, markdown = search.title, search.markdown
         tables, figures, summary = search.tables, search.figures, search.summary
     md_path, html_path = directory / MARKDOWN_FILE, directory / HTML_FILE

@@ -323,13 +323,19 @@ class Project:
         return view
 
     def _current_meta(self) -> dict[str, Any]:
+        meta, problem = self.stored_meta()
+        return {} if problem else meta
+
+    def stored_meta(self) -> tuple[Any, str]:
+        """(project.json, "") or (what was read, the problem with it), without raising: for
+        readers that report a damaged file instead of refusing it. Read once per Project."""
         if self._stored is not None:
-            return self._stored
+            return self._stored, ""
         meta, problem = read_json(self.meta_path)
-        if problem or meta_problem(meta, PROJECT_KIND):
-            return {}
-        self._stored = meta
-        return meta
+        problem = problem or meta_problem(meta, PROJECT_KIND)
+        if not problem:
+            self._stored = meta
+        return meta, problem
 
     def best(self, folds: int, skip_damaged: bool = False) -> tuple[dict[str, Any], Scan]:
         """The best intact trial's row, refusing while any record is damaged or missing

@@ -9,6 +9,8 @@ time went (steady epochs, first-epoch extra, outside the fits: `bench_common.tim
     python scripts/bench_main_job.py                  # the sample main job, 3 runs
     python scripts/bench_main_job.py --full --data-dir DIR --runs 1
         # the full-data main job: tune, then export --from (test accuracy printed)
+    python scripts/bench_main_job.py --full --data-dir DIR --runs 1 --search-length
+        # the same with the training length searched (15 or 30 epochs; docs/SEARCH.md)
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def main() -> None:
     parser.add_argument("--full", action="store_true",
                         help="the full-data main job (tune, then export --from) on --dataset "
                              "(default fashion-mnist); without it, the shipped sample")
+    parser.add_argument("--search-length", action="store_true",
+                        help="search each trial's training length, 15 (the warm start's) or "
+                             "30 epochs: `--epochs 30` and a space file with `[epochs] values "
+                             "= [15, 30]` (issue 23's lever d)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.search.project import Project
@@ -46,11 +52,19 @@ def main() -> None:
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             project = Path(tmp) / "tune-project"
+            length = []
+            if args.search_length:
+                space = Path(tmp) / "length.toml"
+                space.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
+                length = ["--epochs", "30", "--space", str(space)]
             tune_s, tune = timed_json(hpsearch + ["tune", "--max-trials", "30", "--overwrite",
-                                                  "--directory", str(project), *data])
+                                                  "--directory", str(project), *length, *data])
             one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],
                    "best_cv": round(tune["top"][0]["mean_val_accuracy"], 4),
+                   "best_trial": tune["top"][0]["trial_id"],  # "00": the warm start
                    "best": tune["top"][0]["describe"],
+                   "top5": [(t["trial_id"], round(t["mean_val_accuracy"], 4),
+                             t["config"].get("epochs")) for t in tune["top"]],
                    "split": time_split(Project(project), tune_s)}
             if args.full:
                 export_s, card = timed_json(hpsearch + ["export", "--from", str(project),

@@ -72,7 +72,7 @@ def test_space_file_errors(tmp_path, text: str, fragment: str) -> None:
     ("optimizer", "write knob=value"),
     ("optimizer=adamx", "'adamx' is not supported"),
     ("hidden=a,b", "layer sizes"),
-    ("epochs=0", "epochs must be positive"),
+    ("epochs=0", "epochs values must be whole numbers >= 1"),
     ("colour=red", "unknown field"),
 ])
 def test_bad_fix(fix: str, fragment: str) -> None:

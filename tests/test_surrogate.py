@@ -85,6 +85,30 @@ def test_a_pruned_trial_is_learned_at_its_partial_score_plus_the_finished_gain()
     assert imputed_score([0.5, 0.6], []) is None  # nothing finished reached epoch 2
 
 
+def test_a_pruned_trial_is_imputed_from_finished_trials_of_its_own_length():
+    """With a searched training length, a 4-epoch trial's cosine schedule is not a 2-epoch
+    one's: its gain after epoch 1 is learned from 4-epoch trials when there are any."""
+    from hpsearch.search.oracles.surrogate import training_set
+    from hpsearch.search.trial_record import TrialRecord
+
+    def record(status, curve, budget):
+        return TrialRecord("t", {}, {}, status=status, epochs_budget=budget,
+                           folds=[{"history": {"val_accuracy": curve}, "val_accuracy": curve[-1]}])
+
+    short = record("ok", [0.5, 0.9], 2)  # gained 0.4 after epoch 1
+    long = record("ok", [0.5, 0.6, 0.7, 0.8], 4)  # gained 0.3 after epoch 1
+    pruned_long, pruned_short = record("pruned", [0.4], 4), record("pruned", [0.4], 2)
+    observed = training_set([({"a": 1}, "COMPLETED", 0.9, short),
+                             ({"a": 2}, "COMPLETED", 0.8, long),
+                             ({"a": 3}, "COMPLETED", 0.4, pruned_long),
+                             ({"a": 4}, "COMPLETED", 0.4, pruned_short)])
+    scores = {o.values["a"]: o.score for o in observed}
+    assert scores[3] == pytest.approx(0.7) and scores[4] == pytest.approx(0.8)
+    alone = training_set([({"a": 1}, "COMPLETED", 0.9, short),
+                          ({"a": 3}, "COMPLETED", 0.4, pruned_long)])
+    assert alone[1].score == pytest.approx(0.8)  # no 4-epoch trial finished: every trial's
+
+
 def test_cold_start_finds_a_known_best_config_in_every_seed(tmp_path):
     """The synthetic problem of test_tpe (four choices and a log rate, one best region hit by
     random search with p ~ 1/180 per trial): the GP over one-hot choices finds it within 40

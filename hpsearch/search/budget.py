@@ -97,7 +97,7 @@ def calibrate(space: Any, settings: Any, data: Dataset, time_budget: float | Non
                          for c in configs) if t]
     trial_s = np.array([t["trial_seconds"] for t in timed]) if timed else np.array([0.0])
     median, total = float(np.median(trial_s)), float(np.mean(trial_s)) * settings.max_trials
-    epochs = space.base.epochs
+    epochs = space.longest_trial()
     payload = {"trials": settings.max_trials, "folds": settings.folds, "max_epochs": epochs,
                "fold_epochs": settings.max_trials * settings.folds * epochs,
                "epoch_seconds": timed[0]["epoch_seconds"] if timed else None,

@@ -92,8 +92,9 @@ def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _describe(config: dict[str, Any]) -> str:
     from hpsearch.config import ModelConfig
 
-    try:
-        return ModelConfig.from_dict(config).describe()
+    try:  # a trial's length is searched too: show it
+        cfg = ModelConfig.from_dict(config)
+        return f"{cfg.describe()}, {cfg.epochs} epochs"
     except Exception:  # an old record with a config we can no longer build: still list it
         return json.dumps(config)
 

@@ -164,7 +164,7 @@ def run_local(space: Space, settings: TuneSpec, project: Any, data: Dataset, qui
     from hpsearch.search.tuner import Hooks, build_tuner, run_search
 
     done = [r for r in project.records() if r.final]
-    epochs = space.base.epochs
+    epochs = space.longest_trial()
     with tracker(settings.max_trials * epochs, "tuning", quiet) as bar:
         state = {"best": max((r.mean for r in done if r.status == "ok"), default=None),
                  "trial": "", "epochs": {}}

@@ -17,7 +17,7 @@ from typing import Any
 from hpsearch.config import ACTIVATIONS, HEAD_FIELDS, HEADS, LR_SCHEDULES, OPTIMIZERS, ModelConfig
 from hpsearch.errors import ConfigError, SpaceError
 
-INT_KNOBS = ("layers", "units", "batch_size")
+INT_KNOBS = ("layers", "units", "batch_size", "epochs")
 FLOAT_KNOBS = ("learning_rate", "kernel_rate", "activity_rate", "dropout_rate")
 CHOICE_KNOBS = {
     "activation": ACTIVATIONS,
@@ -209,6 +209,21 @@ class Space:
     def searched(self) -> list[str]:
         return [n for n, k in self.knobs.items() if not k.fixed]
 
+    def longest_trial(self) -> int:
+        """The most epochs any trial of this space trains (progress bars and budgets)."""
+        knob = self.knobs.get("epochs")
+        if knob is None:
+            return self.base.epochs
+        return int(max(knob.values) if knob.values else knob.max)
+
+    def trial_epochs(self, values: dict[str, Any]) -> int:
+        """How many epochs a trial with these values trains (the `epochs` knob's value, its
+        default, or the base config's for a space stored before it was a knob)."""
+        knob = self.knobs.get("epochs")
+        if knob is None:
+            return self.base.epochs
+        return int(values.get("epochs", knob.values[0] if knob.fixed else knob.default))
+
     # ------------------------------------------------------------ Keras Tuner side
     def declare(self, hp: Any | None = None) -> Any:
         """Declare the knobs on a KT `HyperParameters` (conditional where a switch gates them)."""
@@ -288,8 +303,15 @@ class Space:
 
 
 def build_space(space_file: str | Path | None = None, fixes: list[str] | None = None,
-                base: ModelConfig | None = None) -> Space:
-    """Default space, narrowed/replaced knob by knob by a file, then pinned by `--fix`."""
+                base: ModelConfig | None = None, search_length: bool = True) -> Space:
+    """Default space, narrowed/replaced knob by knob by a file, then pinned by `--fix`.
+
+    The training length (`epochs`) is a knob too: pinned to `base.epochs` (the tune's
+    --epochs) unless a space file searches it (`[epochs] values = [15, 30]`: each trial
+    trains its own length, is pruned against trials of that length, and the export refits
+    what CV chose); with `search_length` False (Hyperband, which sets each trial's length
+    itself) a space file or --fix may not set it.
+    """
     knobs = dict(DEFAULT_SPACE)
     hidden: tuple[int, ...] | None = None
     if space_file is not None:
@@ -317,6 +339,11 @@ def build_space(space_file: str | Path | None = None, fixes: list[str] | None = 
         base_cfg = (base or ModelConfig()).with_overrides(base_overrides)
     except ConfigError as exc:
         raise SpaceError(f"--fix: {exc}") from exc
+    if not search_length and "epochs" in knobs:
+        raise SpaceError("hyperband sets each trial's training length itself (up to "
+                         "--epochs): drop `epochs` from the space file and --fix")
+    if "epochs" not in knobs:
+        knobs["epochs"] = Knob("epochs", (base_cfg.epochs,), default=base_cfg.epochs)
     space = Space(knobs, base_cfg, hidden)
     try:  # the warm-start config must be valid, or every trial would fail the same way
         space.to_config({})

@@ -39,7 +39,8 @@ class TuneSpec:
         tuner: the algorithm, a key of `search.oracles.ORACLES`.
         max_trials: configs to try.
         folds: stratified CV folds per trial (k >= 2).
-        epochs: max epochs per fold (Hyperband: per trial).
+        epochs: epochs per fold (Hyperband: the most per trial); a space file may search
+            a trial's length instead (`[epochs] values = [15, 30]`).
         patience: early stopping on validation loss (0 = off).
         space_file: a TOML file that replaces or narrows knobs of the default space.
         fix: pinned knobs or config fields, `("optimizer=adam", ...)`.
@@ -120,7 +121,8 @@ class TuneSpec:
         from hpsearch.search.space import build_space
 
         return build_space(self.space_file, list(self.fix),
-                           ModelConfig(epochs=self.epochs, patience=self.patience))
+                           ModelConfig(epochs=self.epochs, patience=self.patience),
+                           search_length=self.tuner != "hyperband")
 
     # ------------------------------------------------------------------ stored form
     def to_dict(self) -> dict[str, object]:

@@ -103,7 +103,8 @@ class CVTuner(kt.Tuner):
             if old.status == "failed":
                 raise FailedTrialError(old.reason)
             return {OBJECTIVE: old.mean}
-        budget = int(values.get("tuner/epochs", self.space.base.epochs))
+        budget = int(values["tuner/epochs"]) if "tuner/epochs" in values \
+            else self.space.trial_epochs(params)
         initial = int(values.get("tuner/initial_epoch", 0))
         record = TrialRecord(trial.trial_id, params, {}, worker=self.tuner_id,
                              epochs_budget=budget)

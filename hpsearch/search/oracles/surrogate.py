@@ -215,7 +215,7 @@ def training_set(trials: list[tuple[dict[str, Any], str, float | None, TrialReco
             if record is not None and record.folds else []
 
     curves = {id(r): curve(r) for _, _, _, r in trials if r is not None}  # each once
-    finished = [(curves[id(r)], float(s)) for _, status, s, r in trials
+    finished = [(curves[id(r)], float(s), r.epochs_budget) for _, status, s, r in trials
                 if status == "COMPLETED" and s is not None and r is not None
                 and r.status == "ok" and curves[id(r)]]
     observed: list[Observation] = []
@@ -225,7 +225,11 @@ def training_set(trials: list[tuple[dict[str, Any], str, float | None, TrialReco
             running.append(values)
         elif status == "COMPLETED" and score is not None and np.isfinite(score):
             if record is not None and record.status == "pruned":
-                imputed = imputed_score(curves[id(record)], finished)
+                # gains of trials as long as this one (a searched length: another cosine
+                # schedule), or of every finished trial when none is
+                same = [(c, f) for c, f, b in finished if b == record.epochs_budget]
+                imputed = imputed_score(curves[id(record)],
+                                        same or [(c, f) for c, f, _ in finished])
                 score = score if imputed is None else imputed
             observed.append(Observation(values, float(score)))
     worst = min((o.score for o in observed), default=0.0)

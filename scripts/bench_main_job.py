@@ -11,6 +11,8 @@ time went (steady epochs, first-epoch extra, outside the fits: `bench_common.tim
         # the full-data main job: tune, then export --from (test accuracy printed)
     python scripts/bench_main_job.py --full --data-dir DIR --runs 1 --search-length
         # the same with the training length searched (15 or 30 epochs; docs/SEARCH.md)
+    python scripts/bench_main_job.py --full --data-dir DIR --runs 1 --tuner tpe
+        # the same with Optuna's TPE as the oracle (needs optuna)
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main() -> None:
                         help="search each trial's training length, 15 (the warm start's) or "
                              "30 epochs: `--epochs 30` and a space file with `[epochs] values "
                              "= [15, 30]` (issue 23's lever d)")
+    parser.add_argument("--tuner", default=None,
+                        help="hpsearch's --tuner (default: the main job's own, bayesian)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.search.project import Project
@@ -57,6 +61,8 @@ def main() -> None:
                 space = Path(tmp) / "length.toml"
                 space.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
                 length = ["--epochs", "30", "--space", str(space)]
+            if args.tuner:
+                length += ["--tuner", args.tuner]
             tune_s, tune = timed_json(hpsearch + ["tune", "--max-trials", "30", "--overwrite",
                                                   "--directory", str(project), *length, *data])
             one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],

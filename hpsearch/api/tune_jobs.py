@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hpsearch.data import Dataset, load_dataset
+from hpsearch.data import Dataset
 from hpsearch.search.spec import TuneSpec, parse_duration
 
 
@@ -27,7 +27,7 @@ def tune_budget(directory: str | Path, *, resume: bool = False, overwrite: bool 
         directory: the project directory the tune would use.
         resume: compare with the settings stored there.
         overwrite: the search there would start again.
-        load: loads the data set the settings name (default: `load_dataset`); the CLI passes
+        load: loads the data set the settings name (default: `spec_dataset`); the CLI passes
             its own loader so data problems read as its one-line errors.
         **given: `TuneSpec` fields, as for `tune_settings`; `time_budget` may be a duration
             like "20m".
@@ -39,17 +39,13 @@ def tune_budget(directory: str | Path, *, resume: bool = False, overwrite: bool 
     Example:
         >>> tune_budget("runs/t1", dataset="fashion-mnist-sample")["summary"]  # doctest: +SKIP
     """
-    from hpsearch.api.tuning import tune_settings
+    from hpsearch.api.tuning import spec_dataset, tune_settings
     from hpsearch.search.budget import calibrate
 
     given = given | {"time_budget": parse_duration(given.get("time_budget"))}  # type: ignore[arg-type]
     spec = tune_settings(directory, resume=resume, overwrite=overwrite, **given)
-    data = (load or _load)(spec)
+    data = (load or spec_dataset)(spec)
     return calibrate(spec.space(), spec, data, spec.time_budget)
-
-
-def _load(spec: TuneSpec) -> Dataset:
-    return load_dataset(spec.dataset, spec.data_dir, **(spec.data_options or {}))
 
 
 def join_search(oracle: str, directory: str | Path, worker_id: str, threads: int = 0,

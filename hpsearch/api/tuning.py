@@ -170,6 +170,12 @@ def tune_settings(directory: str | Path, *, resume: bool = False, overwrite: boo
     return resolve(Path(directory), given, resume, overwrite)
 
 
+def spec_dataset(spec: TuneSpec) -> Dataset:
+    """Load the data set a tune's settings name (its file or name, data directory and table
+    options): what `tune` and `tune_budget` load once the settings are checked."""
+    return load_dataset(spec.dataset, spec.data_dir, **(spec.data_options or {}))
+
+
 def tune(directory: str | Path, data: Dataset | str | None = None,
          max_trials: int | None = None, folds: int | None = None, epochs: int | None = None,
          tuner: str | None = None, space: str | Path | None = None,
@@ -267,8 +273,7 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
                         "from hp.Dataset.from_arrays), which no file holds: resume it in "
                         f"Python with the same data, hp.tune({str(directory)!r}, data, "
                         "resume=True)")
-    loaded = data if isinstance(data, Dataset) else load_dataset(
-        spec.dataset, spec.data_dir, **(spec.data_options or {}))
+    loaded = data if isinstance(data, Dataset) else spec_dataset(spec)
     loaded = as_data(loaded, spec.folds)
     run = run_tune(project, spec, loaded, resume=resume, overwrite=overwrite,
                    workers=workers, bind=bind, port=port,

@@ -83,13 +83,8 @@ class Project:
         if not self.dir.is_dir():
             raise ProjectError(f"{self.dir} does not exist; pass the --directory of a "
                                "`hpsearch tune` run")
-        if self._stored is not None:
-            return self._stored
-        meta, problem = read_json(self.meta_path)
+        meta, problem = self.stored_meta()
         if not problem:
-            problem = meta_problem(meta, PROJECT_KIND)
-        if not problem:
-            self._stored = meta
             return meta
         foreign = isinstance(meta, dict) and isinstance(meta.get("kind"), str) \
             and meta["kind"] != PROJECT_KIND
@@ -261,14 +256,12 @@ class Project:
                                   "it from a backup, or start again with --overwrite",
                                   damage.path)
         done = []
-        meta, problem = (self._stored, None) if self._stored is not None \
-            else read_json(self.meta_path)
-        if problem or meta_problem(meta, PROJECT_KIND):
+        _, problem = self.stored_meta()
+        if problem:
             copy = self.read_meta(use_copy=True)
             atomic_write_json(self.meta_path, copy)
             self._stored = copy
-            done.append(f"repaired {self.meta_path} ({problem or meta_problem(meta)}) from "
-                        f"{RESULTS_JSON}")
+            done.append(f"repaired {self.meta_path} ({problem}) from {RESULTS_JSON}")
         for damage, record in actions:
             if record is not None:
                 self.write_record(TrialRecord.from_dict(record))

@@ -341,7 +341,8 @@ def build_space(space_file: str | Path | None = None, fixes: list[str] | None = 
         raise SpaceError(f"--fix: {exc}") from exc
     if not search_length and "epochs" in knobs:
         raise SpaceError("hyperband sets each trial's training length itself (up to "
-                         "--epochs): drop `epochs` from the space file and --fix")
+                         "--epochs): drop the epochs knob ([epochs] in the space file, "
+                         "--fix epochs=N)")
     if "epochs" not in knobs:
         knobs["epochs"] = Knob("epochs", (base_cfg.epochs,), default=base_cfg.epochs)
     space = Space(knobs, base_cfg, hidden)

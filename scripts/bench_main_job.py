@@ -46,6 +46,8 @@ def main() -> None:
                              "= [15, 30]` (issue 23's lever d)")
     parser.add_argument("--tuner", default=None,
                         help="hpsearch's --tuner (default: the main job's own, bayesian)")
+    parser.add_argument("--pruner", default=None,
+                        help="hpsearch's --pruner (default: the main job's own, median)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.search.project import Project
@@ -63,6 +65,8 @@ def main() -> None:
                 length = ["--epochs", "30", "--space", str(space)]
             if args.tuner:
                 length += ["--tuner", args.tuner]
+            if args.pruner:
+                length += ["--pruner", args.pruner]
             tune_s, tune = timed_json(hpsearch + ["tune", "--max-trials", "30", "--overwrite",
                                                   "--directory", str(project), *length, *data])
             one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],

@@ -13,6 +13,8 @@ Sides (each run in a fresh process of its own; imports and data loading are not 
   its warm start: the first trial is every knob's default;
 - `hpsearch-cold`: the same search from a poor first trial (a space file whose defaults are
   1 layer of 32 tanh units, sgd at 1e-4);
+- variants named by suffix: `-tpe` (`--tuner tpe`), `-allpeers` (the median over every trial
+  at the epoch), `-asha` (`--pruner asha`: successive halving);
 - `optuna`: Optuna's TPE + MedianPruner (its defaults) with a plain Keras k-fold loop that
   reports every fold's every epoch as a step;
 - `keras-tuner`: Keras Tuner's own `BayesianOptimization` (or `--kt-tuner hyperband`) with a
@@ -91,6 +93,10 @@ SIDES = {"hpsearch": "hpsearch tune, warm start (first trial = the defaults)",
          "hpsearch-cold-allpeers": "hpsearch-cold, pruning median over every trial",
          "hpsearch-tpe-allpeers": "hpsearch-tpe, pruning median over every trial",
          "hpsearch-tpe-cold-allpeers": "hpsearch-tpe-cold, pruning median over every trial",
+         "hpsearch-asha": "hpsearch, successive halving (--pruner asha)",
+         "hpsearch-cold-asha": "hpsearch-cold, successive halving (--pruner asha)",
+         "hpsearch-tpe-asha": "hpsearch-tpe, successive halving (--pruner asha)",
+         "hpsearch-tpe-cold-asha": "hpsearch-tpe-cold, successive halving (--pruner asha)",
          "optuna": "Optuna TPE + MedianPruner, plain Keras k-fold loop",
          "keras-tuner": "Keras Tuner's own oracle, hand-written k-fold loop"}
 
@@ -202,11 +208,12 @@ def hpsearch_side(space, data, args, directory: Path, start: float) -> list[dict
     from hpsearch.search.spec import TuneSpec
     from hpsearch.search.tuner import Hooks, build_tuner, run_search
 
-    side = args.side or ""  # the side's name says its variant: -tpe, -cold, -allpeers
+    side = args.side or ""  # the side's name says its variant: -tpe, -cold, -allpeers, -asha
     tuner = "tpe" if "-tpe" in side else args.tuner
     peers = "all" if "-allpeers" in side else args.prune_peers
-    settings = TuneSpec(tuner=tuner, max_trials=100_000, folds=args.folds,
-                            seed=args.seed, prune=not args.no_prune, prune_peers=peers)
+    pruner = "asha" if "-asha" in side else "median"
+    settings = TuneSpec(tuner=tuner, max_trials=100_000, folds=args.folds, seed=args.seed,
+                        prune=not args.no_prune, prune_peers=peers, pruner=pruner)
     project = Project(directory)
     project.open({"fingerprint": space.fingerprint(), "tuner": tuner,
                   "folds": args.folds, "dataset": data.name, "data_dir": args.data_dir,

@@ -186,7 +186,8 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
          tensorboard: str | Path | None = None, quiet: bool = False, *,
          data_dir: str | Path | None = None, data_options: dict[str, Any] | None = None,
          bind: str = "127.0.0.1", port: int = 0,
-         on_note: Callable[[str], None] | None = None) -> Search:
+         on_note: Callable[[str], None] | None = None, pruner: str | None = None,
+         prune_peers: str | None = None) -> Search:
     """Search the space with Keras Tuner, scoring every trial by k-fold CV on training data.
 
     Every trial writes its record as it ends, so an interrupted search resumes with
@@ -214,7 +215,7 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
             a full-length trial's time (trials end within the budget plus one trial's
             length); the table then says it stopped on time.
         patience: early stopping on validation loss (0 = off) [0].
-        prune: stop hopeless trials early (the per-epoch median rule) [True].
+        prune: stop hopeless trials early, once per epoch [True].
         seed: fixes the folds, the oracle and the initial weights [0].
         max_failures: stop after this many failed trials in a row [5].
         workers: run N worker processes on this machine (0 = in process).
@@ -225,6 +226,11 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
         bind: the address the oracle listens on (with `workers`).
         port: the oracle's port (0 = a free one).
         on_note: called with each note line (a stale lock taken over, a repair on resume).
+        pruner: `"median"` (a trial below the median of finished trials at the same epoch
+            stops) or `"asha"` (successive halving: the top third of the trials that reached
+            epoch 1, 3, 9, ... goes on) [median].
+        prune_peers: the median's peers, `"finished"` trials or `"all"` that reached the
+            epoch [finished].
 
     Returns:
         The `Search`: `.results()`, `.best_config`, `.verdict`, `.plot()`, `.export(out)`.
@@ -261,7 +267,7 @@ def tune(directory: str | Path, data: Dataset | str | None = None,
     spec = resolve(project, dict(
         tuner=tuner, max_trials=max_trials, folds=folds, epochs=epochs, patience=patience,
         space_file=str(space) if space else None, fix=tuple(fix) if fix else None, prune=prune,
-        seed=seed, max_failures=max_failures,
+        pruner=pruner, prune_peers=prune_peers, seed=seed, max_failures=max_failures,
         dataset=source["dataset"] if isinstance(data, Dataset) else data,
         data_dir=str(data_dir) if data_dir else source.get("data_dir"),
         data_options=data_options or source.get("data_options"),

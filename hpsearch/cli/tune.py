@@ -74,6 +74,13 @@ def tune(
                                              "a warm-up, a trial below the median of finished "
                                              "trials at the same epoch stops.")]
     = DEFAULTS.prune,
+    pruner: Annotated[str, typer.Option(
+        help="The pruning rule: median (a trial below the median of finished trials at the "
+             "same epoch stops) or asha (successive halving: only the top third of the "
+             "trials that reached epoch 1, 3, 9, ... goes on).")] = DEFAULTS.pruner,
+    prune_peers: Annotated[str, typer.Option(
+        help="The median rule's peers: finished trials (Optuna's MedianPruner) or all "
+             "trials that reached the epoch, pruned ones included.")] = DEFAULTS.prune_peers,
     resume: Annotated[bool, typer.Option(help="Continue the search in --directory.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Delete the search in --directory and start "
                                                  "again.")] = False,
@@ -119,8 +126,9 @@ def tune(
 
     values = {"tuner": tuner, "max_trials": max_trials, "folds": folds, "epochs": epochs,
               "patience": patience, "space_file": str(space_file) if space_file else None,
-              "fix": tuple(fix) if fix else None, "prune": prune, "seed": seed,
-              "max_failures": max_failures, "dataset": dataset,
+              "fix": tuple(fix) if fix else None, "prune": prune, "pruner": pruner,
+              "prune_peers": prune_peers, "seed": seed, "max_failures": max_failures,
+              "dataset": dataset,
               "data_dir": str(data_dir) if data_dir else None, "time_budget": time_budget,
               "data_options": table_options(target, test, test_size, scale, one_hot)}
     names = {"space_file": "space_file", "data_dir": "data_dir"}
@@ -141,7 +149,8 @@ def tune(
             overwrite, given["time_budget"], given["patience"], given["prune"], given["seed"],
             given["max_failures"], workers, tensorboard, quiet or json_out,
             data_dir=given["data_dir"], data_options=given["data_options"], bind=bind,
-            port=port, on_note=lambda line: typer.echo(line, err=True))
+            port=port, on_note=lambda line: typer.echo(line, err=True),
+            pruner=given["pruner"], prune_peers=given["prune_peers"])
     _report(search, json_out)
 
 

@@ -1,5 +1,8 @@
 """When to stop a trial early: asked once per epoch, on the mean over all its folds.
 
+Two rules, chosen by `TuneSpec.pruner`: the median rule (the default) and asynchronous
+successive halving (`"asha"`, below `MedianPruner`).
+
 All k folds of a trial train at once (one stack of towers), so the decision is made per epoch,
 not per fold. The rule is Optuna's median rule (its default `MedianPruner`): after a warm-up,
 a trial whose mean validation accuracy at epoch e is below the median of the *finished* trials'
@@ -86,6 +89,86 @@ class MedianPruner:
                 f"is below the median {median:.4f} of {len(peers)} finished trials at the same "
                 "epoch on the same folds"))
         return PruneDecision(False)
+
+
+@dataclass(frozen=True)
+class SuccessiveHalvingPruner:
+    """Asynchronous successive halving (ASHA) as a per-epoch rule: at each rung epoch
+    (`min_epochs * factor**k`: 1, 3, 9 of 15) a trial goes on only if it is in the top
+    `1/factor` of every trial that reached that epoch, pruned ones included.
+
+    Why a second rule: the median rule lets about half the trials run to the end, so a
+    search buys few configs per minute. Successive halving spends a few epochs on many configs
+    and the full budget on the best third of a third (Li et al., "A System for Massively
+    Parallel Hyperparameter Tuning", 2020). It is asynchronous: nothing waits for a rung to
+    fill, a trial is compared with whoever reached the rung before it, as Optuna's
+    `SuccessiveHalvingPruner` does. The peers are every trial that reached the epoch (a
+    pruned trial reached its rungs), on the same folds at the same epoch of the same budget,
+    so the comparison stays paired. The first `min_trials` trials at a rung always go on (a
+    rung of one trial ranks nothing), and the last epoch is never a rung.
+
+    Args:
+        factor: the reduction factor (eta): keep the top 1/factor at each rung.
+        min_epochs: the first rung.
+        min_trials: trials that must have reached a rung before it prunes.
+
+    Example:
+        >>> pruner = SuccessiveHalvingPruner()
+        >>> pruner.rungs(15)
+        [1, 3, 9]
+        >>> reached = [[0.7, 0.8, 0.85], [0.7, 0.78, 0.8], [0.6, 0.7, 0.82]]
+        >>> pruner.decide(3, 15, 0.84, reached).prune  # 4 at the rung: only the best goes on
+        True
+        >>> pruner.decide(3, 15, 0.86, reached).prune
+        False
+    """
+
+    factor: int = 3
+    min_epochs: int = 1
+    min_trials: int = DEFAULT_MIN_TRIALS
+
+    def __post_init__(self) -> None:
+        if self.factor < 2 or self.min_epochs < 1:
+            raise ValueError(f"successive halving needs factor >= 2 and min_epochs >= 1, got "
+                             f"{self.factor} and {self.min_epochs}")
+
+    def rungs(self, budget: int) -> list[int]:
+        """The epochs at which a trial of `budget` epochs can be stopped."""
+        out, epoch = [], self.min_epochs
+        while epoch < budget:
+            out.append(epoch)
+            epoch *= self.factor
+        return out
+
+    def decide(self, epoch: int, budget: int, running: float,
+               reached: list[list[float]]) -> PruneDecision:
+        """Args:
+            epoch: the epoch just finished (1-based).
+            budget: the trial's epoch budget.
+            running: the trial's mean validation accuracy over its folds at `epoch`.
+            reached: the other trials' curves (any status) of mean validation accuracy.
+
+        Returns:
+            Whether to stop, and the reason recorded on the trial.
+        """
+        if epoch not in self.rungs(budget):
+            return PruneDecision(False)
+        peers = [curve[epoch - 1] for curve in reached if len(curve) >= epoch]
+        if len(peers) < self.min_trials:
+            return PruneDecision(False)
+        values = sorted([*peers, running], reverse=True)
+        keep = max(1, len(values) // self.factor)
+        threshold = values[keep - 1]
+        if running < threshold:
+            return PruneDecision(True, (
+                f"at rung epoch {epoch} of {budget} the mean val_accuracy over folds "
+                f"{running:.4f} is not in the top {keep} of {len(values)} trials that reached "
+                f"the epoch (the top 1/{self.factor} starts at {threshold:.4f}; successive "
+                "halving)"))
+        return PruneDecision(False)
+
+
+PRUNERS = ("median", "asha")
 
 
 def mean_curve(fold_histories: list[dict[str, list[float]]],

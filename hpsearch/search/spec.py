@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 from hpsearch.errors import ConfigError, ProjectError
-from hpsearch.search.pruning import DEFAULT_MIN_TRIALS
+from hpsearch.search.pruning import DEFAULT_MIN_TRIALS, PRUNERS
 
 if TYPE_CHECKING:
     from hpsearch.search.space import Space
@@ -44,10 +44,12 @@ class TuneSpec:
         patience: early stopping on validation loss (0 = off).
         space_file: a TOML file that replaces or narrows knobs of the default space.
         fix: pinned knobs or config fields, `("optimizer=adam", ...)`.
-        prune: the per-epoch median rule (not with Hyperband).
-        prune_min_trials: finished trials before anything is pruned.
+        prune: stop hopeless trials early, per epoch (not with Hyperband).
+        pruner: the rule: "median" (Optuna's MedianPruner) or "asha" (asynchronous
+            successive halving: keep the top third at epochs 1, 3, 9, ...).
+        prune_min_trials: peers at an epoch before it can prune.
         prune_peers: whose values make the median: "finished" (Optuna's MedianPruner) or
-            "all" trials that reached the epoch, pruned ones included.
+            "all" trials that reached the epoch, pruned ones included (ASHA: always all).
         seed: fixes the folds, the oracle and the initial weights.
         max_failures: stop after this many failed trials in a row.
         hyperband_factor: Hyperband's reduction factor.
@@ -68,6 +70,7 @@ class TuneSpec:
     space_file: str | None = None
     fix: tuple[str, ...] = ()
     prune: bool = True
+    pruner: str = "median"
     prune_min_trials: int = DEFAULT_MIN_TRIALS
     prune_peers: str = "finished"
     seed: int = 0
@@ -95,6 +98,8 @@ class TuneSpec:
                 (self.folds >= 2, f"`folds` must be at least 2 for k-fold CV, got {self.folds}"),
                 (self.max_failures >= 1, "`max_failures` must be at least 1, got "
                                          f"{self.max_failures}"),
+                (self.pruner in PRUNERS,
+                 f"`pruner` must be one of {', '.join(PRUNERS)}, got {self.pruner!r}"),
                 (self.prune_peers in ("finished", "all"),
                  f"`prune_peers` must be finished or all, got {self.prune_peers!r}"),
                 (self.time_budget is None or self.time_budget > 0,

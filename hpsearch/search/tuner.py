@@ -188,12 +188,18 @@ class CVTuner(kt.Tuner):
         peers'."""
         if not self.settings.prune or not self.algorithm.median_pruning:
             return None
-        from hpsearch.search.pruning import MedianPruner, mean_curve
+        from hpsearch.search.pruning import MedianPruner, SuccessiveHalvingPruner, mean_curve
 
-        pruner = replace(MedianPruner.for_budget(budget),
-                         min_trials=self.settings.prune_min_trials)
-        peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
+        pruner: MedianPruner | SuccessiveHalvingPruner
+        if self.settings.pruner == "asha":  # every trial that reached the rung is a peer
+            pruner = SuccessiveHalvingPruner(min_trials=self.settings.prune_min_trials)
+            peer_statuses: tuple[str, ...] = ("ok", "pruned", "running")
+        else:
+            pruner = replace(MedianPruner.for_budget(budget),
+                             min_trials=self.settings.prune_min_trials)
+            peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
         cache: dict[str, list[float]] = {}
+        done: set[str] = set()  # peers whose curve can no longer change
         seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
 
         def go_on(epoch: int, folds: list[dict[str, float]]) -> bool:
@@ -201,7 +207,7 @@ class CVTuner(kt.Tuner):
             # Peers finish while this trial runs (other workers too): read each peer's
             # record again only when it has changed, not every record every epoch.
             for peer_id, path in self.project.record_paths().items():
-                if peer_id in cache or peer_id == record.trial_id:
+                if peer_id in done or peer_id == record.trial_id:
                     continue
                 try:
                     stamp = path.stat().st_mtime_ns
@@ -211,9 +217,12 @@ class CVTuner(kt.Tuner):
                     continue
                 seen[peer_id] = stamp
                 peer = self.project.read_record(peer_id)
-                if peer is not None and peer.status in peer_statuses and \
-                        peer.epochs_budget == budget:
-                    cache[peer_id] = mean_curve([f["history"] for f in peer.folds])
+                if peer is None or peer.epochs_budget != budget:
+                    continue
+                if peer.final:
+                    done.add(peer_id)
+                if peer.status in peer_statuses:
+                    cache[peer_id] = mean_curve([f.get("history", {}) for f in peer.folds])
             decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
             if decision.prune:
                 record.reason = decision.reason

@@ -27,16 +27,16 @@ def _args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**(base | kw))
 
 
-@pytest.mark.parametrize("side", ["hpsearch", "optuna", "keras-tuner"])
+@pytest.mark.parametrize("side", ["hpsearch", "hpsearch-asha", "optuna", "keras-tuner"])
 def test_every_side_scores_the_mean_of_last_epoch_val_accuracy(bench, small_data, side,
                                                                tmp_path):
     import time
 
     pytest.importorskip("optuna")
-    args = _args()
+    args = _args(side=side)
     space = bench.load_space(tmp_path, cold=False, epochs=args.epochs)
     start = time.time()
-    if side == "hpsearch":
+    if side.startswith("hpsearch"):
         trials = bench.hpsearch_side(space, small_data, args, tmp_path / "p", start)
     elif side == "optuna":
         trials = bench.optuna_side(space, small_data, args, start)

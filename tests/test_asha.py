@@ -87,7 +87,10 @@ def test_an_asha_search_stops_trials_only_at_rungs_outside_the_top_third(tmp_pat
     code, _, err = cli("tune", "-o", str(directory), "--tuner", "grid", "--max-trials", "6",
                        "--space", str(space), "--pruner", "asha", *FAST)
     assert code == 0, err
-    assert json.loads((directory / "project.json").read_text())["spec"]["pruner"] == "asha"
+    from hpsearch.search.project import spec_of
+
+    # what --resume and every --workers process build their tuner from
+    assert spec_of(json.loads((directory / "project.json").read_text())).pruner == "asha"
     records = sorted((json.loads(p.read_text()) for p in (directory / "trials").glob("*.json")),
                      key=lambda r: int(r["trial_id"]))  # in process: one after another
     pruned = [r for r in records if r["status"] == "pruned"]

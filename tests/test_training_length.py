@@ -25,6 +25,36 @@ def test_the_length_is_pinned_to_epochs_unless_a_space_file_searches_it(tmp_path
     assert searched.longest_trial() == 30
 
 
+def test_a_pinned_length_leaves_the_seeded_draws_as_a_space_without_it(tmp_path):
+    """Declared to Keras Tuner, the pinned length took a step of its seeded draws, and the
+    default search drew other configs than before the length was a knob."""
+    from dataclasses import replace
+
+    from search_support import make_test_oracle
+
+    from hpsearch.search.spec import TuneSpec
+
+    pinned = TuneSpec().space()
+    assert "epochs" not in pinned.declare().values  # pinned: not a hyperparameter
+    file = tmp_path / "space.toml"
+    file.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
+    assert "epochs" in TuneSpec(space_file=str(file)).space().declare().values
+
+    without = replace(pinned, knobs={k: v for k, v in pinned.knobs.items() if k != "epochs"})
+
+    def draws(space, where):
+        oracle = make_test_oracle(space, tmp_path / where, "random", seed=3)
+        values = []
+        for _ in range(4):
+            trial = oracle.create_trial("tuner0")
+            values.append(dict(trial.hyperparameters.values))
+            oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+        return values
+    assert draws(pinned, "a") == draws(without, "b")
+
+
 def test_hyperband_sets_the_length_itself_and_refuses_an_epochs_knob():
     from hpsearch.search.space import SpaceError
     from hpsearch.search.spec import TuneSpec

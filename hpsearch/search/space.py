@@ -230,7 +230,13 @@ class Space:
         from hpsearch.search.kt_adapter import kt  # TensorFlow's settings first
 
         hp = hp or kt.HyperParameters()
-        for name in ("layers", *[n for n in self.knobs if n not in ("layers", "units")]):
+        # A pinned training length is no hyperparameter: declared, it would take a step of
+        # Keras Tuner's seeded draws, so the same seed would draw other configs than a space
+        # without it (the default main job did: 6 trials finished, then 10, 476 s not 227 s).
+        # Its value comes from the knob (`to_config`, `trial_epochs`) either way.
+        names = [n for n in self.knobs if n not in ("layers", "units")
+                 and not (n == "epochs" and self.knobs[n].fixed)]
+        for name in ("layers", *names):
             if name in CONDITIONS:  # a rate exists only where its switch is on
                 parent, on = CONDITIONS[name]
                 active = [v for v in self.knobs[parent].values if v in on]

@@ -118,3 +118,10 @@ def test_a_bad_pruner_is_one_line_exit_2(tmp_path, cli) -> None:
     code, _, err = cli("tune", "-o", str(tmp_path / "t"), "--pruner", "halving", *FAST)
     assert code == 2 and "--pruner" in err and "median, asha" in err
     assert err.count("\n") == 1 and not (tmp_path / "t").exists()
+
+
+def test_hyperband_with_asha_is_refused_in_one_line(tmp_path, cli) -> None:
+    code, _, err = cli("tune", "-o", str(tmp_path / "t"), "--tuner", "hyperband",
+                       "--pruner", "asha", *FAST)
+    assert code == 2 and "hyperband runs its own successive halving" in err
+    assert "--pruner" in err and err.count("\n") == 1 and not (tmp_path / "t").exists()

@@ -100,6 +100,9 @@ class TuneSpec:
                                          f"{self.max_failures}"),
                 (self.pruner in PRUNERS,
                  f"`pruner` must be one of {', '.join(PRUNERS)}, got {self.pruner!r}"),
+                (not (self.tuner == "hyperband" and self.pruner == "asha"),
+                 "`pruner` asha: hyperband runs its own successive halving (its brackets set "
+                 "each trial's epochs); drop `pruner`, or choose another `tuner`"),
                 (self.prune_peers in ("finished", "all"),
                  f"`prune_peers` must be finished or all, got {self.prune_peers!r}"),
                 (self.time_budget is None or self.time_budget > 0,

@@ -58,17 +58,17 @@ def main() -> None:
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             project = Path(tmp) / "tune-project"
-            length = []
+            flags = []  # the variant's tune flags
             if args.search_length:
                 space = Path(tmp) / "length.toml"
                 space.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
-                length = ["--epochs", "30", "--space", str(space)]
+                flags = ["--epochs", "30", "--space", str(space)]
             if args.tuner:
-                length += ["--tuner", args.tuner]
+                flags += ["--tuner", args.tuner]
             if args.pruner:
-                length += ["--pruner", args.pruner]
+                flags += ["--pruner", args.pruner]
             tune_s, tune = timed_json(hpsearch + ["tune", "--max-trials", "30", "--overwrite",
-                                                  "--directory", str(project), *length, *data])
+                                                  "--directory", str(project), *flags, *data])
             one = {"run": run, "tune_s": round(tune_s, 1), "counts": tune["counts"],
                    "best_cv": round(tune["top"][0]["mean_val_accuracy"], 4),
                    "best_trial": tune["top"][0]["trial_id"],  # "00": the warm start

@@ -23,7 +23,7 @@ median, so the search keeps whatever it has found.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class MedianPruner:
 
     warmup_epochs: int = 3
     min_trials: int = DEFAULT_MIN_TRIALS
+    peers: tuple[str, ...] = ("ok",)  # the statuses of the trials whose values count
 
     @classmethod
     def for_budget(cls, epochs: int) -> MedianPruner:
@@ -126,6 +127,7 @@ class SuccessiveHalvingPruner:
     factor: int = 3
     min_epochs: int = 1
     min_trials: int = DEFAULT_MIN_TRIALS
+    peers: tuple[str, ...] = ("ok", "pruned", "running")  # every trial that reached a rung
 
     def __post_init__(self) -> None:
         if self.factor < 2 or self.min_epochs < 1:
@@ -169,6 +171,31 @@ class SuccessiveHalvingPruner:
 
 
 PRUNERS = ("median", "asha")
+
+
+def make_pruner(rule: str, budget: int, min_trials: int = DEFAULT_MIN_TRIALS,
+                median_peers: str = "finished") -> MedianPruner | SuccessiveHalvingPruner:
+    """The pruner of `rule` (a `TuneSpec.pruner`) for trials of `budget` epochs.
+
+    Args:
+        rule: "median" or "asha" (`PRUNERS`).
+        budget: the trial's epoch budget (the median rule's warm-up is a fraction of it).
+        min_trials: peers needed at an epoch before it can prune.
+        median_peers: the median's peers, "finished" trials or "all" that reached the epoch.
+
+    Returns:
+        The rule; its `peers` are the statuses of the trials whose curves it compares with.
+
+    Example:
+        >>> make_pruner("median", 15, median_peers="all").peers
+        ('ok', 'pruned')
+        >>> make_pruner("asha", 15).rungs(15)
+        [1, 3, 9]
+    """
+    if rule == "asha":
+        return SuccessiveHalvingPruner(min_trials=min_trials)
+    return replace(MedianPruner.for_budget(budget), min_trials=min_trials,
+                   peers=("ok", "pruned") if median_peers == "all" else ("ok",))
 
 
 def mean_curve(fold_histories: list[dict[str, list[float]]],

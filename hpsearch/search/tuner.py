@@ -22,7 +22,7 @@ import io
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -188,16 +188,10 @@ class CVTuner(kt.Tuner):
         peers'."""
         if not self.settings.prune or not self.algorithm.median_pruning:
             return None
-        from hpsearch.search.pruning import MedianPruner, SuccessiveHalvingPruner, mean_curve
+        from hpsearch.search.pruning import make_pruner, mean_curve
 
-        pruner: MedianPruner | SuccessiveHalvingPruner
-        if self.settings.pruner == "asha":  # every trial that reached the rung is a peer
-            pruner = SuccessiveHalvingPruner(min_trials=self.settings.prune_min_trials)
-            peer_statuses: tuple[str, ...] = ("ok", "pruned", "running")
-        else:
-            pruner = replace(MedianPruner.for_budget(budget),
-                             min_trials=self.settings.prune_min_trials)
-            peer_statuses = ("ok", "pruned") if self.settings.prune_peers == "all" else ("ok",)
+        pruner = make_pruner(self.settings.pruner, budget, self.settings.prune_min_trials,
+                             self.settings.prune_peers)
         cache: dict[str, list[float]] = {}
         done: set[str] = set()  # peers whose curve can no longer change
         seen: dict[str, int] = {}  # peer record -> the mtime it had when last read
@@ -221,7 +215,7 @@ class CVTuner(kt.Tuner):
                     continue
                 if peer.final:
                     done.add(peer_id)
-                if peer.status in peer_statuses:
+                if peer.status in pruner.peers:
                     cache[peer_id] = mean_curve([f.get("history", {}) for f in peer.folds])
             decision = pruner.decide(epoch + initial, budget, running, list(cache.values()))
             if decision.prune:

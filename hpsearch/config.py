@@ -55,6 +55,10 @@ class ModelConfig:
     learning_rate: float | None = 1e-2  # None: the optimizer's Keras default
     lr_schedule: str = "constant"  # cosine: decay to ~0 over `epochs` (per epoch)
     loss: str = "categorical_crossentropy"
+    # Targets y(1 - e) + e/classes (binary cross-entropy: e/2, as Keras smooths it): the
+    # network stops pushing its logits apart once it is right, which on Fashion-MNIST lifted
+    # held-out accuracy by ~0.005 at 15 epochs (docs/SEARCH.md). 0 = Keras' default, off.
+    label_smoothing: float = 0.0
     kernel_regularizer: str = "none"
     kernel_rate: float = 0.0
     activity_regularizer: str = "none"
@@ -149,6 +153,8 @@ class ModelConfig:
             extra.append(f"{self.dropout} {self.dropout_rate:.3g}")
         if (self.output_activation, self.loss) != ("softmax", "categorical_crossentropy"):
             extra.append(f"{self.output_activation} + {self.loss}")  # the loss acts: show it
+        if self.label_smoothing:
+            extra.append(f"label smoothing {self.label_smoothing:.3g}")
         lr = "default" if self.learning_rate is None else f"{self.learning_rate:.3g}"
         if self.lr_schedule != "constant":
             lr += f", {self.lr_schedule}"
@@ -169,7 +175,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(f"{name} must be a list of integers, got {value!r}") from None
     if name == "learning_rate" and (value is None or str(value).lower() in ("none", "default")):
         return None
-    if name in ("learning_rate", "kernel_rate", "activity_rate", "dropout_rate"):
+    if name in ("learning_rate", "kernel_rate", "activity_rate", "dropout_rate",
+                "label_smoothing"):
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -207,6 +214,9 @@ def validate(cfg: ModelConfig) -> None:
     _one_of("dropout", cfg.dropout, DROPOUT_KINDS)
     _one_of("dropout_position", cfg.dropout_position, DROPOUT_POSITIONS)
     _one_of("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
+    if not 0 <= cfg.label_smoothing < 1:
+        raise ConfigError(f"label_smoothing must be in [0, 1) (0 = off; 0.1 is usual), got "
+                          f"{cfg.label_smoothing}")
     if cfg.learning_rate is not None and not cfg.learning_rate > 0:
         raise ConfigError(f"learning_rate must be > 0, got {cfg.learning_rate}")
     for name in ("kernel_rate", "activity_rate"):

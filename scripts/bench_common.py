@@ -115,5 +115,6 @@ def plain_keras_model(cfg, data):
                                  kernel_regularizer=kernel_reg))
     optimizer = keras.optimizers.get(cfg.optimizer)
     optimizer = type(optimizer)(learning_rate=cfg.learning_rate)
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model

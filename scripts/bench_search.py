@@ -80,6 +80,8 @@ value = "none"
 value = "none"
 [dropout]
 value = "none"
+[label_smoothing]
+value = 0.0
 """
 WARM = {"layers": 2, "units": 256, "activation": "relu", "optimizer": "adam",
         "learning_rate": 1e-3}  # hpsearch's own defaults, clamped into this space

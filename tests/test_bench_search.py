@@ -67,3 +67,18 @@ def test_trajectory_counts_only_full_trials_inside_the_budget(bench):
     assert bench.trajectory(trials, 30) == [[5, 0.8], [20, 0.85]]
     assert bench.best_by(trials, 10) == 0.80
     assert bench.best_by(trials, 4) is None
+
+
+@pytest.mark.parametrize("cold", [False, True], ids=["warm", "cold"])
+def test_hpsearch_searches_exactly_the_issues_knobs(bench, tmp_path, cold):
+    """Every knob of hpsearch's default space that the issue's space leaves out is pinned in
+    the benchmark's space file: a knob added to the default space (label smoothing) must not
+    give hpsearch's side a larger space than Optuna's and Keras Tuner's."""
+    space = bench.load_space(tmp_path, cold=cold, epochs=5)
+    declared = {hp.name.split("_")[0] if hp.name.startswith("units_") else hp.name
+                for hp in space.declare().space if type(hp).__name__ != "Fixed"}
+    assert sorted(declared) == ["activation", "batch_size", "layers", "learning_rate",
+                                "optimizer", "units"]
+    first = space.to_config({})
+    assert (first.label_smoothing, first.dropout, first.lr_schedule) == (0.0, "none",
+                                                                         "constant")

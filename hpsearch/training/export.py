@@ -132,16 +132,16 @@ def ensemble_scores(cfg: ModelConfig, model: Any, data: Dataset) -> dict[str, fl
     """The averaged model's test loss (the config's loss on the mean output) and accuracy."""
     import keras
 
-    from hpsearch.training.towers import loss_kind
+    from hpsearch.training.towers import loss_kind, smooth_targets
 
     probs = np.asarray(model.predict(data.x_test, batch_size=1024, verbose=0), np.float64)
     y = np.asarray(data.y_test, np.int64)
+    target = smooth_targets(cfg, np.eye(data.num_classes)[y])  # as the members trained
     if loss_kind(cfg) == "categorical":
-        loss = float(np.mean(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0))))
+        loss = float(np.mean(-np.sum(target * np.log(np.clip(probs, 1e-12, 1.0)), axis=1)))
     else:
-        onehot = np.eye(data.num_classes)[y]
         loss = float(np.mean(keras.ops.convert_to_numpy(
-            keras.losses.get(cfg.loss)(onehot, probs))))
+            keras.losses.get(cfg.loss)(target, probs))))
     return {"loss": loss, "accuracy": float(np.mean(probs.argmax(axis=1) == y))}
 
 

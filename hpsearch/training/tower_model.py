@@ -224,6 +224,8 @@ class Towers(keras.Model):
             self.stack.append(layer)
         self.total_loss = keras.metrics.Mean(name="loss")
         self.scores = TowerScores(self.k, name="towers")
+        # e of the smoothed targets, in a variable like every rate (`restart`)
+        self.smoothing = scalar(self, "label_smoothing", cfg.label_smoothing)
 
     @property
     def metrics(self) -> list[Any]:
@@ -235,6 +237,7 @@ class Towers(keras.Model):
         as they were after `build_towers` and the config's learning rate. The traced
         (and compiled) passes read all of these from variables, so they are reused."""
         self.cfg = cfg
+        self.smoothing.assign(cfg.label_smoothing)
         for layer in self.stack:
             if isinstance(layer, TowerDense):
                 layer.restart(kernel_seeds(seeds, layer.index), cfg.kernel_rate,
@@ -283,7 +286,7 @@ class Towers(keras.Model):
         weight = ops.cast(weight, "float32")
         out = self(idx, training=training, weight=weight if training else None)
         labels = ops.cast(labels, "int32")
-        losses = example_losses(self.cfg, labels, out)  # (batch, k)
+        losses = example_losses(self.cfg, labels, out, self.smoothing)  # (batch, k)
         correct = ops.cast(ops.equal(ops.cast(ops.argmax(out, axis=-1), "int32"), labels),
                            losses.dtype)
         loss_sum, weight_sum = ops.sum(losses * weight, axis=0), ops.sum(weight, axis=0)

@@ -81,22 +81,45 @@ def loss_kind(cfg: ModelConfig) -> str:
     return "mse"
 
 
-def example_losses(cfg: ModelConfig, labels: Any, out: Any) -> Any:
+def example_losses(cfg: ModelConfig, labels: Any, out: Any, smoothing: Any = None) -> Any:
     """Per-example loss (..., k) from integer labels (..., k) and outputs (..., k, classes).
 
     Labels stay integers: categorical cross-entropy is computed by its sparse twin (the same
     value); binary cross-entropy and MSE compare the outputs with the one-hot labels and are
     averaged over the classes, as Keras' `binary_crossentropy`/`mean_squared_error` losses are.
+    With `cfg.label_smoothing` > 0 every loss compares the outputs with smoothed targets,
+    y(1 - e) + e/classes (binary cross-entropy: e/2, Keras' own rule); `smoothing` (a
+    variable of the towers, so a later fit of the same shapes reuses the trace) gives e,
+    else the config's value. A config without smoothing keeps the sparse path exactly.
     """
     from keras import ops
 
     kind, logits = loss_kind(cfg), from_logits(cfg)
-    if kind == "categorical":
+    if kind == "categorical" and not cfg.label_smoothing:
         return ops.sparse_categorical_crossentropy(labels, out, from_logits=logits)
     target = ops.one_hot(labels, ops.shape(out)[-1], dtype=out.dtype)
+    if cfg.label_smoothing:
+        target = smooth_targets(cfg, target, None if smoothing is None
+                                else ops.cast(smoothing, out.dtype))
+    if kind == "categorical":
+        return ops.categorical_crossentropy(target, out, from_logits=logits)
     if kind == "binary":
         return ops.mean(ops.binary_crossentropy(target, out, from_logits=logits), axis=-1)
     return ops.mean(ops.square(target - out), axis=-1)
+
+
+def smooth_targets(cfg: ModelConfig, onehot: Any, e: Any = None) -> Any:
+    """One-hot targets (..., classes), numpy or tensor, smoothed as Keras smooths them:
+    y(1 - e) + e/classes, or y(1 - e) + e/2 for binary cross-entropy (each output is its
+    own two-class problem). `e` defaults to the config's `label_smoothing`.
+
+    Example:
+        >>> smooth_targets(ModelConfig(label_smoothing=0.1), np.eye(2))[0].round(3).tolist()
+        [0.95, 0.05]
+    """
+    e = cfg.label_smoothing if e is None else e
+    spread = 0.5 if loss_kind(cfg) == "binary" else 1.0 / int(onehot.shape[-1])
+    return onehot * (1.0 - e) + e * spread
 
 
 def regularizer(kind: str, rate: float) -> Any:
@@ -145,12 +168,13 @@ def dropout_seed(seeds: list[int], index: int) -> int:
 def shape_key(cfg: ModelConfig, k: int, num_classes: int,
               scaled: bool = False) -> tuple[Any, ...]:
     """What fixes a set of towers' traced passes: configs with equal keys differ only in
-    values `Towers.restart` sets (seeds, rates, learning rate, epochs, schedule, patience)
+    values `Towers.restart` sets (seeds, rates, label smoothing when on, learning rate,
+    epochs, schedule, patience)
     and in the per-tower input scaling `Towers.set_inputs` sets."""
     return (cfg.hidden, cfg.activation, cfg.output_activation, loss_kind(cfg), from_logits(cfg),
             cfg.optimizer, cfg.learning_rate is None, cfg.kernel_regularizer,
             cfg.activity_regularizer, cfg.activity_layers, cfg.dropout, cfg.dropout_position,
-            cfg.batch_size, k, num_classes, scaled)
+            cfg.batch_size, k, num_classes, scaled, cfg.label_smoothing > 0)
 
 
 def build_towers(cfg: ModelConfig, table: Any, seeds: list[int], num_classes: int,
@@ -252,6 +276,8 @@ def to_sequential(cfg: ModelConfig, towers: Towers, j: int, input_shape: tuple[i
         weights[1] = (weights[1] - shift @ kernel).astype(np.float32)
         weights[0] = kernel.astype(np.float32)
     model.set_weights(weights)
+    # Keras' sparse cross-entropy has no label smoothing: the saved loss is the plain one
+    # (it only matters to a user who trains the file on); the card keeps the config's value.
     loss = ("sparse_categorical_crossentropy" if loss_kind(cfg) == "categorical" else cfg.loss)
     model.compile(optimizer=make_optimizer(cfg), loss=loss)
     return model

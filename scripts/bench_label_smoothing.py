@@ -1,8 +1,8 @@
 """Benchmark: label smoothing on the main job's warm start, side by side over several seeds.
 
-The main job's first trial (the default space's defaults: [512, 512] relu, adam 1e-3 cosine,
-batch 128, dropout 0.2, 15 epochs) with label smoothing off and at each `--amounts` value,
-in one run. Per seed, in this order:
+The main job's first trial (`hpsearch tune`'s default space and settings: [512, 512] relu,
+adam 1e-3 cosine, batch 128, dropout 0.2, 15 epochs) with label smoothing off and at each
+`--amounts` value, in one run. Per seed, in this order:
 
 - CV as the main job scores a trial (`--folds` stratified folds, default 2, the same folds
   for every amount, so the differences are paired fold by fold);
@@ -37,10 +37,9 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     import hpsearch as hp
-    from hpsearch.search.space import build_space
 
     data = hp.load_dataset(args.dataset, data_dir=args.data_dir)
-    warm = build_space().to_config({})
+    warm = hp.TuneSpec(folds=args.folds).space().to_config({})  # the main job's first trial
     amounts = [0.0, *args.amounts]
     configs = {f"ls={a:g}": warm.replace(label_smoothing=a) for a in amounts}
     cv_gain: dict[str, list[float]] = {name: [] for name in configs}
@@ -64,7 +63,8 @@ def main() -> None:
             "cv_pairs_above_off": f"{sum(g > 0 for g in cv_gain[name])}/{len(cv_gain[name])}",
             "test_pairs_above_off":
                 f"{sum(g > 0 for g in test_gain[name])}/{len(test_gain[name])}"}
-    print(json.dumps({"against": "ls=0 (the warm start)", "std": "sample sd (ddof 1)",
+    print(json.dumps({"config": warm.replace(label_smoothing=0.0).describe(),
+                      "epochs": warm.epochs, "against": "ls=0", "std": "sample sd (ddof 1)",
                       "gains": summary}, indent=2, ensure_ascii=False))
 
 

@@ -82,7 +82,7 @@ DEFAULT_SPACE: dict[str, Knob] = {
     # values = ["softmax-cce", "sigmoid-bce", "softmax-mse"] searches them.
     "head": Knob("head", ("softmax-cce",), default="softmax-cce"),
     # The warm start smooths by 0.1: on the main job's folds it beat no smoothing in 6 of 6
-    # paired folds (+0.0028 CV) and its refit in 3 of 3 seeds (+0.0023 test;
+    # paired folds (+0.0029 CV) and its refit in 3 of 3 seeds (+0.0025 test;
     # scripts/bench_label_smoothing.py, docs/SEARCH.md lever e). How much pays depends on
     # the data, so the search covers 0 (Keras' default, off) to 0.2.
     "label_smoothing": Knob("label_smoothing", min=0.0, max=0.2, default=0.1),

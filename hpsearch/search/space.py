@@ -35,6 +35,7 @@ CONDITIONS = {"kernel_rate": ("kernel_regularizer", ("l1", "l2", "l1_l2")),
               "activity_rate": ("activity_regularizer", ("l1", "l2")),
               "dropout_rate": ("dropout", ("dropout", "gaussian"))}
 SPEC_KEYS = {"min", "max", "step", "sampling", "values", "value", "default"}
+UNDECLARED_WHEN_PINNED = ("epochs", "label_smoothing")  # `Space.declare` says why
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,11 @@ DEFAULT_SPACE: dict[str, Knob] = {
     # cross-entropy; `--fix head=sigmoid-bce` or a space file with
     # values = ["softmax-cce", "sigmoid-bce", "softmax-mse"] searches them.
     "head": Knob("head", ("softmax-cce",), default="softmax-cce"),
-    # The warm start smooths by 0.1: on the main job's folds it beat no smoothing in 6 of 6
-    # paired folds (+0.0029 CV) and its refit in 3 of 3 seeds (+0.0025 test;
-    # scripts/bench_label_smoothing.py, docs/SEARCH.md lever e). How much pays depends on
-    # the data, so the search covers 0 (Keras' default, off) to 0.2.
-    "label_smoothing": Knob("label_smoothing", min=0.0, max=0.2, default=0.1),
+    # Pinned at 0.1: on the main job's folds it beat no smoothing in 6 of 6 paired folds
+    # (+0.0029 CV) and its refit in 3 of 3 seeds (+0.0025 test; scripts/
+    # bench_label_smoothing.py), while a search given the knob from 0 did not find it
+    # (docs/SEARCH.md, lever e). A space file with min = 0.0, max = 0.2 searches it.
+    "label_smoothing": Knob("label_smoothing", (0.1,), default=0.1),
 }
 
 
@@ -239,12 +240,13 @@ class Space:
         from hpsearch.search.kt_adapter import kt  # TensorFlow's settings first
 
         hp = hp or kt.HyperParameters()
-        # A pinned training length is no hyperparameter: declared, it would take a step of
-        # Keras Tuner's seeded draws, so the same seed would draw other configs than a space
-        # without it (the default main job did: 6 trials finished, then 10, 476 s not 227 s).
+        # A pinned knob added after searches existed (the training length, label smoothing)
+        # is no hyperparameter: declared, it would take a step of Keras Tuner's seeded draws,
+        # so the same seed would draw other configs than a space without it (the default main
+        # job did: 6 trials finished, then 10, 476 s not 227 s), and a grid would list it.
         # Its value comes from the knob (`to_config`, `trial_epochs`) either way.
         names = [n for n in self.knobs if n not in ("layers", "units")
-                 and not (n == "epochs" and self.knobs[n].fixed)]
+                 and not (n in UNDECLARED_WHEN_PINNED and self.knobs[n].fixed)]
         for name in ("layers", *names):
             if name in CONDITIONS:  # a rate exists only where its switch is on
                 parent, on = CONDITIONS[name]

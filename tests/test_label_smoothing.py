@@ -79,12 +79,16 @@ def test_an_amount_outside_zero_to_one_is_refused(value):
         ModelConfig(label_smoothing=value)
 
 
-def test_the_default_space_searches_it_from_off_and_warm_starts_at_a_tenth(tmp_path):
+def test_the_default_space_pins_a_tenth_and_a_space_file_searches_it(tmp_path):
     space = build_space()
-    assert (space.knobs["label_smoothing"].min, space.knobs["label_smoothing"].max) == (0, 0.2)
-    assert space.to_config({}).label_smoothing == 0.1  # the warm start (docs/SEARCH.md)
-    assert space.to_config({"label_smoothing": 0.0}).label_smoothing == 0.0
+    assert space.knobs["label_smoothing"].values == (0.1,)  # docs/SEARCH.md, lever e
+    assert space.to_config({}).label_smoothing == 0.1  # every trial, the warm start too
     assert ModelConfig().label_smoothing == 0.0  # a config outside the search: Keras' default
+    searched = tmp_path / "searched.toml"
+    searched.write_text("[label_smoothing]\nmin = 0.0\nmax = 0.2\n")
+    space = build_space(searched)
+    assert space.to_config({}).label_smoothing == 0.1  # the warm start keeps the default
+    assert space.to_config({"label_smoothing": 0.0}).label_smoothing == 0.0
     bad = tmp_path / "space.toml"
     bad.write_text("[label_smoothing]\nmin = 0.0\nmax = 1.5\n")
     with pytest.raises(SpaceError, match=r"label_smoothing must be in \[0, 1\)"):

@@ -25,9 +25,13 @@ def test_the_length_is_pinned_to_epochs_unless_a_space_file_searches_it(tmp_path
     assert searched.longest_trial() == 30
 
 
-def test_a_pinned_length_leaves_the_seeded_draws_as_a_space_without_it(tmp_path):
+@pytest.mark.parametrize("knob, searched", [
+    ("epochs", "[epochs]\nvalues = [15, 30]\ndefault = 15\n"),
+    ("label_smoothing", "[label_smoothing]\nmin = 0.0\nmax = 0.2\n")])
+def test_a_pinned_knob_leaves_the_seeded_draws_as_a_space_without_it(tmp_path, knob, searched):
     """Declared to Keras Tuner, the pinned length took a step of its seeded draws, and the
-    default search drew other configs than before the length was a knob."""
+    default search drew other configs than before the length was a knob; label smoothing,
+    pinned at 0.1, must not either (nor enter a grid)."""
     from dataclasses import replace
 
     from search_support import make_test_oracle
@@ -35,12 +39,12 @@ def test_a_pinned_length_leaves_the_seeded_draws_as_a_space_without_it(tmp_path)
     from hpsearch.search.spec import TuneSpec
 
     pinned = TuneSpec().space()
-    assert "epochs" not in pinned.declare().values  # pinned: not a hyperparameter
+    assert knob not in pinned.declare().values  # pinned: not a hyperparameter
     file = tmp_path / "space.toml"
-    file.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
-    assert "epochs" in TuneSpec(space_file=str(file)).space().declare().values
+    file.write_text(searched)
+    assert knob in TuneSpec(space_file=str(file)).space().declare().values
 
-    without = replace(pinned, knobs={k: v for k, v in pinned.knobs.items() if k != "epochs"})
+    without = replace(pinned, knobs={k: v for k, v in pinned.knobs.items() if k != knob})
 
     def draws(space, where):
         oracle = make_test_oracle(space, tmp_path / where, "random", seed=3)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from typing import Any
 
 import typer
 
+from hpsearch import stop_signal
 from hpsearch.cli import interrupt
 from hpsearch.cli.app import app
 from hpsearch.cli.interrupt import EXIT_INTERRUPTED, Interrupted
@@ -114,12 +116,16 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     if result == EXIT_INTERRUPTED:  # Typer's exit for a KeyboardInterrupt no command caught
         return _interrupted()
+    if stop_signal.consume():  # a SIGTERM that was swallowed after the last epoch
+        print("stopped: SIGTERM arrived as the command was finishing; it finished, and what it "
+              "printed and wrote is complete", file=sys.stderr)
     if interrupt.terminated():  # e.g. a server that stopped cleanly on SIGTERM
         return interrupt.EXIT_TERMINATED
     return result if isinstance(result, int) else 0
 
 
 def _interrupted() -> int:
+    stop_signal.consume()
     print("interrupted: everything finished so far is saved; run the command again to redo the "
           "rest", file=sys.stderr)
     return interrupt.exit_code()
@@ -145,6 +151,11 @@ def main() -> None:
         except KeyboardInterrupt:
             sys.exit(_interrupted())
     code = run(argv)
+    # The command has finished and said so; the exit code is decided. A SIGTERM or Ctrl-C
+    # from here on would only cut the interpreter's teardown short (it would die silently
+    # with -15: Python restores the default handlers while it shuts down, all but "ignore").
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if simulator:
         # Skip interpreter teardown (~0.4 s of unloading numba/LLVM) for the simulator: it
         # holds no open files or pending work here, so flush the streams and leave.

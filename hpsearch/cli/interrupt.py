@@ -9,6 +9,10 @@ shell's convention: 130 (128 + SIGINT) and 143 (128 + SIGTERM).
 
 A command that can be continued raises `Interrupted` with its own line naming the resume
 command; `hpsearch.cli.run` prints it (and a generic line for the others).
+
+The handler also marks the stop pending (`hpsearch.stop_signal`), so a `Terminated` that
+something swallows is raised again at the next epoch instead of being lost. Once a command
+has returned, `hpsearch.cli.main` ignores both signals for the interpreter's teardown.
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from hpsearch import stop_signal
+from hpsearch.stop_signal import Terminated
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 _state: dict[str, Any] = {"terminated": False, "argv": []}
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C raises `KeyboardInterrupt` (the main thread)."""
 
 
 class Interrupted(Exception):
@@ -51,6 +54,7 @@ def install_sigterm_handler() -> None:
     def handler(signum: int, frame: Any) -> None:
         _state["terminated"] = True
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        stop_signal.mark_pending()  # raised again at the next epoch if something swallows it
         raise Terminated
 
     signal.signal(signal.SIGTERM, handler)
@@ -81,6 +85,7 @@ def resume_line(line: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        stop_signal.consume()
         raise Interrupted(line) from None
 
 

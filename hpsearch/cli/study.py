@@ -144,19 +144,21 @@ def study(
         _render_budget(budget, json_out)
         return
     data = load_data(dataset, data_dir, max_folds(jobs), table)
+    # The digest is printed inside the block too: a stop while it prints gets the same line,
+    # and --resume (with every run saved) prints it again.
     with resume_line(f"interrupted: the finished runs are saved in {out}; continue with "
                      f"{same_command('--resume', drop=('--overwrite',))}"):
         digests = run_jobs(name, jobs, out, data, resume=resume, overwrite=overwrite,
                            quiet=quiet or json_out, note=lambda line: typer.echo(line, err=True))
-    payload = {"study": name, "out": str(out), "studies": digests}
+        payload = {"study": name, "out": str(out), "studies": digests}
 
-    def render() -> None:
-        for digest in digests:
-            _print_digest(digest)
-        report = out / ("report.md" if name == ALL else "summary.md")
-        console.print(f"wrote {report} (tables: results.csv, summary.csv; figures: *.png)")
+        def render() -> None:
+            for digest in digests:
+                _print_digest(digest)
+            report = out / ("report.md" if name == ALL else "summary.md")
+            console.print(f"wrote {report} (tables: results.csv, summary.csv; figures: *.png)")
 
-    emit(payload, json_out, render)
+        emit(payload, json_out, render)
 
 
 # registered on the app, in this order, by hpsearch.cli._register

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpsearch import stop_signal
 from hpsearch.config import ModelConfig
 from hpsearch.training.session import DIVERGED_LOSS, diverged, fresh_session
 
@@ -360,6 +361,7 @@ def fit_towers(cfg: ModelConfig, rows: np.ndarray, labels: np.ndarray,
     gated = False
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
+        stop_signal.raise_if_pending()  # a SIGTERM something swallowed stops here
         began = time.perf_counter()
         optimizer.learning_rate.assign(base_rate * learning_rate_factor(cfg, epoch))
         orders = [shuffler.permutation(len(s)) for shuffler, s in zip(shufflers, train_sets,

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from hpsearch import stop_signal
 from hpsearch.errors import HpsearchError
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -269,6 +270,7 @@ def serve(app: App, host: str, port: int, what: str, open_browser: bool = False,
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
+        stop_signal.consume()
         print("stopped", file=sys.stderr, flush=True)
     finally:
         server.server_close()

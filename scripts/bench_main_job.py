@@ -92,6 +92,7 @@ def main() -> None:
                                                         *data])
                 one |= {"export_s": round(export_s, 1),
                         "total_s": round(tune_s + export_s, 1),
+                        "refit_epochs": card.get("cv", {}).get("refit_epochs"),
                         "test_accuracy": card["test"]["accuracy"]}
         runs.append(one)
         print(json.dumps(one), flush=True)

@@ -162,7 +162,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         skip_damaged: export the best intact trial although some records are damaged (the
             card lists them); without it a damaged record is refused.
         seed: fixes the initial weights and shuffles of the refit.
-        epochs: refit for this many epochs instead of the folds' mean best epoch.
+        epochs: refit for this many epochs instead of the length CV scored.
         quiet: no progress bar.
         ensemble: refit this many seeds and save the mean of their outputs (see `export`).
 

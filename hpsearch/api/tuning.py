@@ -66,8 +66,8 @@ class Search(Shown):
 
     @property
     def best_config(self) -> ModelConfig | None:
-        """The best trial's config as it was searched (`export` refits it for the mean of its
-        folds' best epochs)."""
+        """The best trial's config as it was searched (`export` refits it for the length its CV
+        score was taken at)."""
         best = self.best
         return None if best is None else ModelConfig.from_dict(best["config"],
                                                                source=f"trial {best['trial_id']}")

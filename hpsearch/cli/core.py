@@ -196,8 +196,8 @@ def export(
              "damaged (they are listed in the model card); without it a damaged record is "
              "refused.")] = False,
     epochs: Annotated[int | None, typer.Option(
-        "--epochs", help="Refit for N epochs (default: the config's; with --from, the rounded "
-                         "mean of the best trial's folds' best epochs).", show_default=False)]
+        "--epochs", help="Refit for N epochs (default: the config's; with --from, the length "
+                         "the best trial's CV score was taken at).", show_default=False)]
     = None,
     dataset: Dataset = "fashion-mnist",
     data_dir: DataDir = None,
@@ -215,9 +215,10 @@ def export(
 ) -> None:
     """Refit one config on all training data, test it once, write model.keras + model_card.json.
 
-    With --from DIR (a tune project) the best trial's config is refitted for the rounded mean
-    of its folds' best epochs, and its CV score goes into the model card; the project's data
-    set is used unless --dataset is given.
+    With --from DIR (a tune project) the best trial's config is refitted for the length its CV
+    score was taken at (every epoch; with early stopping, the folds' restored epoch), and its
+    CV score goes into the model card; the project's data set is used unless --dataset is
+    given.
 
     Example: hpsearch export --preset model1 --out export/ --dataset fashion-mnist-sample
     Example: hpsearch export --from tune-project --out best/

@@ -100,3 +100,45 @@ def test_after_the_command_returns_a_signal_cannot_cut_the_teardown(monkeypatch)
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+def test_a_sigterm_while_export_prints_says_the_export_is_complete(capsys, tmp_path,
+                                                                   monkeypatch) -> None:
+    """Not "nothing was exported", nor "run it again" (which --overwrite alone would allow)."""
+    import hpsearch.cli.core as core
+
+    def print_then_signal(*args, **kwargs) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the result is being printed
+
+    monkeypatch.setattr(core.console, "print", print_then_signal)
+    out = tmp_path / "e"
+    with cli_handler():
+        code = cli.run(["export", "--preset", "model1", "--epochs", "1", "--dataset",
+                        "fashion-mnist-sample", "--out", str(out), "-q"])
+        assert not stop_signal.pending()
+    assert code == 143
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"interrupted while printing: the export is complete in {out} "
+                     "(model.keras and model_card.json)"]
+    assert (out / "model.keras").is_file() and (out / "model_card.json").is_file()
+
+
+def test_a_sigterm_while_tune_prints_its_table_names_the_saved_search(capsys, tmp_path,
+                                                                      monkeypatch) -> None:
+    import hpsearch.cli.tune as tune
+
+    def print_then_signal(*args, **kwargs) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(tune.console, "print", print_then_signal)
+    directory = tmp_path / "t"
+    with cli_handler():
+        code = cli.run(["tune", "--tuner", "random", "--max-trials", "1", "-k", "2", "--epochs",
+                        "1", "--fix", "hidden=16", "--directory", str(directory), "--dataset",
+                        "fashion-mnist-sample", "-q"])
+        assert not stop_signal.pending()
+    assert code == 143
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"interrupted while printing: the search's trials and tables are saved in "
+                     f"{directory}; `hpsearch report {directory}` shows them"]
+    assert (directory / "results.csv").is_file()

@@ -242,7 +242,9 @@ def export(
             console.print(ensemble_line(card["ensemble"]))
         console.print(f"wrote {out / 'model.keras'} and {out / 'model_card.json'}")
 
-    emit(card, json_out, render)
+    with resume_line(f"interrupted while printing: the export is complete in {out} "
+                     "(model.keras and model_card.json)"):
+        emit(card, json_out, render)
 
 
 def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, config: Path | None,

@@ -151,7 +151,9 @@ def tune(
             data_dir=given["data_dir"], data_options=given["data_options"], bind=bind,
             port=port, on_note=lambda line: typer.echo(line, err=True),
             pruner=given["pruner"], prune_peers=given["prune_peers"])
-    _report(search, json_out)
+    with resume_line(f"interrupted while printing: the search's trials and tables are saved in "
+                     f"{directory}; `hpsearch report {shlex.quote(str(directory))}` shows them"):
+        _report(search, json_out)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +21,30 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--data-dir", default=os.environ.get("HPSEARCH_DATA_DIR"),
                         help="IDX files of full Fashion-MNIST (default: $HPSEARCH_DATA_DIR)")
+
+
+def first_trial_bench(doc: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+                      ) -> tuple[argparse.Namespace, Any, Any, Any]:
+    """The set-up of the benchmarks that measure the main job's first trial over seeds: the
+    data arguments, --seeds (default 0-2) and --folds (default 2, the main job's), then this
+    checkout's hpsearch, the data and the first trial (`TuneSpec(folds).space().to_config({})`,
+    the main job's own settings).
+
+    Returns:
+        (args, the hpsearch module, the Dataset, the first trial's ModelConfig).
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    add_data_arguments(parser)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--folds", type=int, default=2)
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
+    import hpsearch as hp
+
+    data = hp.load_dataset(args.dataset, data_dir=args.data_dir)
+    return args, hp, data, hp.TuneSpec(folds=args.folds).space().to_config({})
 
 
 def data_flags(args: argparse.Namespace) -> list[str]:

@@ -19,27 +19,15 @@ can say anything; the pairs over seeds are what the verdict counts.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
-from pathlib import Path
 
-from bench_common import add_data_arguments
+from bench_common import first_trial_bench
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_data_arguments(parser)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--amounts", type=float, nargs="+", default=[0.1])
-    parser.add_argument("--folds", type=int, default=2)
-    args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
-    import hpsearch as hp
-
-    data = hp.load_dataset(args.dataset, data_dir=args.data_dir)
-    warm = hp.TuneSpec(folds=args.folds).space().to_config({})  # the main job's first trial
+    args, hp, data, warm = first_trial_bench(__doc__, lambda parser: parser.add_argument(
+        "--amounts", type=float, nargs="+", default=[0.1]))
     amounts = [0.0, *args.amounts]
     configs = {f"ls={a:g}": warm.replace(label_smoothing=a) for a in amounts}
     cv_gain: dict[str, list[float]] = {name: [] for name in configs}

@@ -61,3 +61,13 @@ def test_an_early_stopped_search_exports_the_restored_length(tmp_path, cli) -> N
         restored.append(losses.index(min(losses)) + 1)
     assert card["cv"]["refit_epochs"] == round(sum(restored) / len(restored))
     assert card["cv"]["refit_rule"] == "the folds' restored epoch (early stopping)"
+
+
+def test_a_nan_validation_loss_is_never_the_restored_epoch() -> None:
+    """The loop's rule: NaN never improves on the best loss; with no finite loss at all the
+    fold kept and scored its last epoch."""
+    nan = float("nan")
+    folds = [{"epochs_run": 5, "history": {"val_loss": [0.5, nan, 0.4, nan, 0.45]}}]
+    assert scored_length(2, folds, ROW) == 3
+    folds = [{"epochs_run": 4, "history": {"val_loss": [nan] * 4}}]
+    assert scored_length(2, folds, ROW) == 4

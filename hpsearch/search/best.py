@@ -94,18 +94,24 @@ def scored_length(patience: int, folds: list[dict[str, Any]], row: dict[str, Any
         ...                    .32, .33]}}], {})
         5
     """
-    if patience > 0:
-        restored = []
-        for fold in folds:
-            losses = (fold.get("history") or {}).get("val_loss") or []
-            if losses:
-                start = int(fold["epochs_run"]) - len(losses)
-                restored.append(start + int(np.argmin(losses)) + 1)
-        if restored:
-            return max(1, round(float(np.mean(restored))))
-        return max(1, round(row["mean_best_epoch"]))  # a record without its curves
-    runs = [int(fold["epochs_run"]) for fold in folds]
-    return max(1, round(float(np.mean(runs)) if runs else row["mean_epochs_run"]))
+    if patience <= 0:
+        scored = [int(fold["epochs_run"]) for fold in folds] or [row["mean_epochs_run"]]
+    else:
+        scored = [_restored_epoch(fold) for fold in folds if (fold.get("history") or {})
+                  .get("val_loss")] or [row["mean_best_epoch"]]  # a record without curves
+    return max(1, round(float(np.mean(scored))))
+
+
+def _restored_epoch(fold: dict[str, Any]) -> int:
+    """The epoch whose scores an early-stopped fold reported, by the training loop's rule:
+    the first strict improvement of the validation loss wins and NaN never improves, so with
+    no finite loss the loop kept (and scored) the last epoch."""
+    losses = np.asarray(fold["history"]["val_loss"], dtype=float)
+    start = int(fold["epochs_run"]) - len(losses)  # a Hyperband child's parent's epochs
+    finite = np.isfinite(losses)
+    if not finite.any():
+        return int(fold["epochs_run"])
+    return start + int(np.argmin(np.where(finite, losses, np.inf))) + 1
 
 
 def export_command(directory: str | Path, dataset: str | None = None,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 FOLD_KEYS = ("fold", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "best_epoch",
-             "epochs_run", "fit_time_s", "steady_time_s", "n_train", "n_val", "init_digest",
-             "epoch_times", "history")
+             "scored_epoch", "epochs_run", "fit_time_s", "steady_time_s", "n_train", "n_val",
+             "init_digest", "epoch_times", "history")
 
 
 def fold_record(fold: Any) -> dict[str, Any]:
@@ -24,7 +24,8 @@ def fold_record(fold: Any) -> dict[str, Any]:
     return {"fold": fold.fold, "train_loss": fold.train_loss,
             "train_accuracy": fold.train_accuracy, "val_loss": fold.val_loss,
             "val_accuracy": fold.val_accuracy, "best_epoch": fold.best_epoch,
-            "epochs_run": fold.epochs_run, "fit_time_s": fold.fit_time,
+            "scored_epoch": fold.scored_epoch, "epochs_run": fold.epochs_run,
+            "fit_time_s": fold.fit_time,
             "steady_time_s": fold.steady_time, "n_train": fold.n_train, "n_val": fold.n_val,
             "init_digest": fold.init_digest, "epoch_times": list(fold.epoch_times),
             "history": fold.history}

@@ -38,6 +38,14 @@ def test_a_hyperband_child_counts_its_parents_epochs() -> None:
     assert scored_length(0, folds, ROW) == 10
 
 
+def test_the_recorded_scored_epoch_is_read_before_the_curves() -> None:
+    # the loop's own record of the epoch it scored wins; an older record is re-derived
+    folds = [{"epochs_run": 8, "scored_epoch": 7, "history": {"val_loss": [0.3] * 8}},
+             {"epochs_run": 8, "history": {"val_loss": [0.5, 0.4, 0.3, 0.4, 0.4, 0.4, 0.4,
+                                                        0.4]}}]
+    assert scored_length(2, folds, ROW) == round((7 + 3) / 2)
+
+
 def test_records_without_curves_fall_back_to_the_table() -> None:
     assert scored_length(2, [{"epochs_run": 9}], ROW) == 4
     assert scored_length(0, [], ROW) == 9
@@ -59,6 +67,8 @@ def test_an_early_stopped_search_exports_the_restored_length(tmp_path, cli) -> N
     for fold in record["folds"]:
         losses = fold["history"]["val_loss"]
         restored.append(losses.index(min(losses)) + 1)
+    # the loop records the epoch it scored, and it is the one the curves say it restored
+    assert [fold["scored_epoch"] for fold in record["folds"]] == restored
     assert card["cv"]["refit_epochs"] == round(sum(restored) / len(restored))
     assert card["cv"]["refit_rule"] == "the folds' restored epoch (early stopping)"
 
@@ -71,3 +81,20 @@ def test_a_nan_validation_loss_is_never_the_restored_epoch() -> None:
     assert scored_length(2, folds, ROW) == 3
     folds = [{"epochs_run": 4, "history": {"val_loss": [nan] * 4}}]
     assert scored_length(2, folds, ROW) == 4
+
+
+def test_a_hyperband_child_records_its_scored_epoch_from_the_trials_start(tmp_path, cli) -> None:
+    directory = tmp_path / "t"
+    code, _, err = cli("tune", "--tuner", "hyperband", "--max-trials", "8", "--epochs", "3",
+                       "-k", "2", "--fix", "hidden=16", "--fix", "batch_size=256",
+                       "--directory", str(directory), "--dataset", "fashion-mnist-sample", "-q")
+    assert code == 0, err
+    children = 0
+    for path in (directory / "trials").glob("trial_*.json"):
+        record = json.loads(path.read_text())
+        if record["status"] != "ok":
+            continue
+        for fold in record["folds"]:  # no early stopping: the last epoch, parent's included
+            assert fold["scored_epoch"] == fold["epochs_run"] == record["epochs_budget"]
+            children += len(fold["history"]["val_loss"]) < fold["epochs_run"]  # a child's
+    assert children, "the search promoted no child, so nothing was checked"

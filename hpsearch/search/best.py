@@ -78,28 +78,42 @@ def scored_length(patience: int, folds: list[dict[str, Any]], row: dict[str, Any
 
     Args:
         patience: the trial's early-stopping patience (0: off).
-        folds: its fold records (`epochs_run`, and `history` with `val_loss`).
+        folds: its fold records (`scored_epoch`; older records: `epochs_run`, and `history`
+            with `val_loss`).
         row: its results-table row, for records without the curves.
 
     Returns:
-        Without early stopping, the rounded mean of the folds' `epochs_run`: each fold's score
-        is its last epoch's. With it, the rounded mean of the restored epochs: each fold's
-        first lowest validation loss (Keras' strict-improvement rule), counted from the
-        trial's start (a Hyperband child's record starts after its parent's epochs).
+        The rounded mean of the folds' scored epochs, counted from the trial's start (a
+        Hyperband child's record counts its parent's epochs). The training loop records each
+        fold's (`scored_epoch`): its last epoch, or with early stopping the restored one.
+        Records written before it are re-derived by the loop's rule: without early stopping
+        the folds' `epochs_run`; with it each fold's first lowest finite validation loss.
 
     Example:
         >>> scored_length(0, [{"epochs_run": 15}, {"epochs_run": 15}], {})
         15
+        >>> scored_length(3, [{"scored_epoch": 5, "epochs_run": 8}], {})
+        5
         >>> scored_length(3, [{"epochs_run": 9, "history": {"val_loss": [.5, .4, .3, .3, .31,
         ...                    .32, .33]}}], {})
         5
     """
-    if patience <= 0:
-        scored = [int(fold["epochs_run"]) for fold in folds] or [row["mean_epochs_run"]]
-    else:
-        scored = [_restored_epoch(fold) for fold in folds if (fold.get("history") or {})
-                  .get("val_loss")] or [row["mean_best_epoch"]]  # a record without curves
+    scored = [epoch for epoch in (_scored_epoch(fold, patience) for fold in folds)
+              if epoch is not None]
+    if not scored:  # a record without curves: the table's row
+        scored = [row["mean_best_epoch"] if patience > 0 else row["mean_epochs_run"]]
     return max(1, round(float(np.mean(scored))))
+
+
+def _scored_epoch(fold: dict[str, Any], patience: int) -> int | None:
+    """One fold's scored epoch: recorded, or re-derived for an older record (None: no way)."""
+    if fold.get("scored_epoch"):
+        return int(fold["scored_epoch"])
+    if patience <= 0:
+        return int(fold["epochs_run"])
+    if (fold.get("history") or {}).get("val_loss"):
+        return _restored_epoch(fold)
+    return None
 
 
 def _restored_epoch(fold: dict[str, Any]) -> int:

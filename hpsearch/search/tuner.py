@@ -144,8 +144,8 @@ class CVTuner(kt.Tuner):
             self._save_fold_weights(trial.trial_id, outcome.towers)
         record.folds = [fold_summary(fold) for fold in result.folds]
         for summary in record.folds:  # Hyperband: epochs count from the parent's start
-            summary["best_epoch"] += initial
-            summary["epochs_run"] += initial
+            for key in ("best_epoch", "scored_epoch", "epochs_run"):
+                summary[key] += initial
         record.wall_time = time.perf_counter() - start
         self._finish(record, "pruned" if result.status == "pruned" else "ok", record.reason)
         if self.hooks.tensorboard is not None:

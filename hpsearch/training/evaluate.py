@@ -80,6 +80,9 @@ class FoldResult:
     n_train: int
     n_val: int
     init_digest: str  # hash of the initial weights: proves every fold starts fresh
+    # 1-based epoch whose scores `val_*` are: the last, or with early stopping the restored
+    # one. Recorded so a refit can train exactly the length CV scored (`search/best.py`).
+    scored_epoch: int = 0
 
     @property
     def steady_time(self) -> float:
@@ -210,13 +213,13 @@ def _fold_result(cfg: ModelConfig, tower: Tower, j: int, outcome: FitOutcome) ->
     run, split = outcome.runs[j], tower.split
     history, n_val = run.history, len(split[1])
     val_loss = val_accuracy = None
-    best_epoch = run.epochs_run
+    best_epoch = scored_epoch = run.epochs_run
     if n_val:
         # The scores a fit reports: the last epoch's, or with early stopping the best
         # val_loss epoch's, whose weights the loop restores.
         at = run.best_epoch - 1 if cfg.patience > 0 and run.best_epoch else run.epochs_run - 1
         val_loss, val_accuracy = history["val_loss"][at], history["val_accuracy"][at]
-        best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+        best_epoch, scored_epoch = int(np.argmax(history["val_accuracy"])) + 1, at + 1
     return FoldResult(
         fold=tower.fold, history={key: list(values) for key, values in history.items()},
         train_loss=history["loss"][-1], train_accuracy=history["accuracy"][-1],
@@ -224,7 +227,7 @@ def _fold_result(cfg: ModelConfig, tower: Tower, j: int, outcome: FitOutcome) ->
         epochs_run=run.epochs_run, fit_time=outcome.fit_time / len(outcome.runs),
         epoch_times=[t / len(outcome.runs) for t in outcome.epoch_times[:run.epochs_run]],
         n_train=len(split[0]), n_val=n_val,
-        init_digest=outcome.init_digests[j])
+        init_digest=outcome.init_digests[j], scored_epoch=scored_epoch)
 
 
 def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: list[int], *,

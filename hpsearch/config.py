@@ -40,6 +40,7 @@ HEADS: dict[str, tuple[str, str]] = {
 }
 HEAD_FIELDS = ("output_activation", "loss")
 LR_SCHEDULES = ("constant", "cosine")
+INPUT_SCALINGS = ("none", "standard")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
               "lion")
 
@@ -49,6 +50,11 @@ class ModelConfig:
     """Architecture + regularization + training knobs of one fully connected network."""
 
     hidden: tuple[int, ...] = (64, 32)
+    # standard: every input centred and scaled by its mean and sd over the fit's own training
+    # rows (a CV fold's only), with the sd floored (`hpsearch.data.features.input_standard`);
+    # the exported model folds it into its first layer, so it reads the rows as before.
+    # none: the rows as the data set gives them (pixels / 255), the lab's way.
+    input_scaling: str = "none"
     activation: str = "relu"
     output_activation: str = "softmax"
     optimizer: str = "sgd"
@@ -78,7 +84,7 @@ class ModelConfig:
         object.__setattr__(self, "activity_layers", tuple(int(i) for i in self.activity_layers))
         for name in ("optimizer", "activation", "output_activation", "loss",
                      "kernel_regularizer", "activity_regularizer", "dropout",
-                     "dropout_position", "lr_schedule"):
+                     "dropout_position", "lr_schedule", "input_scaling"):
             object.__setattr__(self, name, str(getattr(self, name)).lower())
         validate(self)
 
@@ -156,6 +162,8 @@ class ModelConfig:
             extra.append(f"{self.output_activation} + {self.loss}")  # the loss acts: show it
         if self.label_smoothing:
             extra.append(f"label smoothing {self.label_smoothing:.3g}")
+        if self.input_scaling != "none":
+            extra.append(f"{self.input_scaling} inputs")
         lr = "default" if self.learning_rate is None else f"{self.learning_rate:.3g}"
         if self.lr_schedule != "constant":
             lr += f", {self.lr_schedule}"
@@ -215,6 +223,7 @@ def validate(cfg: ModelConfig) -> None:
     _one_of("dropout", cfg.dropout, DROPOUT_KINDS)
     _one_of("dropout_position", cfg.dropout_position, DROPOUT_POSITIONS)
     _one_of("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
+    _one_of("input_scaling", cfg.input_scaling, INPUT_SCALINGS)
     if not 0 <= cfg.label_smoothing < 1:
         raise ConfigError(f"label_smoothing must be in [0, 1) (0 = off; 0.1 is usual), got "
                           f"{cfg.label_smoothing}")

@@ -7,7 +7,9 @@ thread pools, caches or compiled programs; these helpers keep that one way every
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +47,49 @@ def first_trial_bench(doc: str, extra: Callable[[argparse.ArgumentParser], None]
 
     data = hp.load_dataset(args.dataset, data_dir=args.data_dir)
     return args, hp, data, hp.TuneSpec(folds=args.folds).space().to_config({})
+
+
+def paired_first_trials(args: argparse.Namespace, hp: Any, data: Any, configs: dict[str, Any],
+                        against: str) -> None:
+    """Each config in `configs` beside `against`, paired fold by fold and seed by seed.
+
+    Per seed (`args.seeds`), in this order: CV as the main job scores a trial (`args.folds`
+    stratified folds, the same folds for every config, so differences pair fold by fold),
+    then one refit of each on all training rows, tested once (the figure an export reports;
+    the test set is read to report, never to pick). Prints each seed's fold scores, tests and
+    refit times, then per config the mean ± sample sd (ddof 1) of its paired differences from
+    `against`. With one CV of 2 folds no corrected t can say anything; the pairs over seeds
+    are what a verdict counts.
+    """
+    cv_gain: dict[str, list[float]] = {name: [] for name in configs}
+    test_gain: dict[str, list[float]] = {name: [] for name in configs}
+    for seed in args.seeds:
+        cv = hp.cross_validate(configs, data, folds=args.folds, seed=seed, quiet=True)
+        scores = cv.scores()
+        tests, seconds = {}, {}
+        for name, cfg in configs.items():
+            start = time.perf_counter()
+            tests[name] = hp.train(cfg, data, seed=seed, quiet=True).test_accuracy
+            seconds[name] = round(time.perf_counter() - start, 1)
+        print(json.dumps({"seed": seed, "cv_folds": scores, "test": tests,
+                          "refit_s": seconds}), flush=True)
+        for name in configs:
+            cv_gain[name] += [a - b for a, b in zip(scores[name], scores[against], strict=True)]
+            test_gain[name].append(tests[name] - tests[against])
+    summary = {name: {
+        "cv_gain_per_fold": _mean_sd(cv_gain[name]),
+        "test_gain_per_seed": _mean_sd(test_gain[name]),
+        "cv_pairs_above": f"{sum(g > 0 for g in cv_gain[name])}/{len(cv_gain[name])}",
+        "test_pairs_above": f"{sum(g > 0 for g in test_gain[name])}/{len(test_gain[name])}"}
+        for name in configs if name != against}
+    print(json.dumps({"config": configs[against].describe(), "epochs": configs[against].epochs,
+                      "against": against, "std": "sample sd (ddof 1)", "gains": summary},
+                     indent=2, ensure_ascii=False))
+
+
+def _mean_sd(values: list[float]) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return f"{statistics.mean(values):+.4f} ± {sd:.4f} (n={len(values)})"
 
 
 def data_flags(args: argparse.Namespace) -> list[str]:

@@ -19,46 +19,14 @@ can say anything; the pairs over seeds are what the verdict counts.
 
 from __future__ import annotations
 
-import json
-import statistics
-
-from bench_common import first_trial_bench
+from bench_common import first_trial_bench, paired_first_trials
 
 
 def main() -> None:
     args, hp, data, warm = first_trial_bench(__doc__, lambda parser: parser.add_argument(
         "--amounts", type=float, nargs="+", default=[0.1]))
-    amounts = [0.0, *args.amounts]
-    configs = {f"ls={a:g}": warm.replace(label_smoothing=a) for a in amounts}
-    cv_gain: dict[str, list[float]] = {name: [] for name in configs}
-    test_gain: dict[str, list[float]] = {name: [] for name in configs}
-    for seed in args.seeds:
-        cv = hp.cross_validate(configs, data, folds=args.folds, seed=seed, quiet=True)
-        scores = cv.scores()
-        tests = {name: hp.train(cfg, data, seed=seed, quiet=True).test_accuracy
-                 for name, cfg in configs.items()}
-        print(json.dumps({"seed": seed, "cv_folds": scores, "test": tests}), flush=True)
-        for name in configs:
-            cv_gain[name] += [a - b for a, b in zip(scores[name], scores["ls=0"], strict=True)]
-            test_gain[name].append(tests[name] - tests["ls=0"])
-    summary = {}
-    for name in configs:
-        if name == "ls=0":
-            continue
-        summary[name] = {
-            "cv_gain_per_fold": _mean_sd(cv_gain[name]),
-            "test_gain_per_seed": _mean_sd(test_gain[name]),
-            "cv_pairs_above_off": f"{sum(g > 0 for g in cv_gain[name])}/{len(cv_gain[name])}",
-            "test_pairs_above_off":
-                f"{sum(g > 0 for g in test_gain[name])}/{len(test_gain[name])}"}
-    print(json.dumps({"config": warm.replace(label_smoothing=0.0).describe(),
-                      "epochs": warm.epochs, "against": "ls=0", "std": "sample sd (ddof 1)",
-                      "gains": summary}, indent=2, ensure_ascii=False))
-
-
-def _mean_sd(values: list[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{statistics.mean(values):+.4f} ± {sd:.4f} (n={len(values)})"
+    configs = {f"ls={a:g}": warm.replace(label_smoothing=a) for a in [0.0, *args.amounts]}
+    paired_first_trials(args, hp, data, configs, against="ls=0")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,8 @@ value = "none"
 value = "none"
 [label_smoothing]
 value = 0.0
+[input_scaling]
+value = "none"
 """
 WARM = {"layers": 2, "units": 256, "activation": "relu", "optimizer": "adam",
         "learning_rate": 1e-3}  # hpsearch's own defaults, clamped into this space

@@ -14,10 +14,13 @@ from hpsearch.training.export import export_model, load_model
 TINY = PRESETS["model1"].with_overrides({"hidden": [16], "epochs": 1, "batch_size": 64})
 
 
-def test_export_round_trip_gives_same_predictions(small_data, tmp_path):
-    card = export_model(TINY, small_data, tmp_path / "out", seed=0, cv={"mean": 0.5})
+@pytest.mark.parametrize("scaling", ["none", "standard"])
+def test_export_round_trip_gives_same_predictions(small_data, tmp_path, scaling):
+    # standardised inputs are folded into the first layer: the file reads pixels / 255
+    config = TINY.replace(input_scaling=scaling)
+    card = export_model(config, small_data, tmp_path / "out", seed=0, cv={"mean": 0.5})
     on_disk = json.loads((tmp_path / "out" / "model_card.json").read_text())
-    assert on_disk["config"] == TINY.to_dict() and on_disk["cv"] == {"mean": 0.5}
+    assert on_disk["config"] == config.to_dict() and on_disk["cv"] == {"mean": 0.5}
     assert on_disk["dataset"]["n_train"] == len(small_data.y_train)
     assert on_disk["dataset"]["sha256"] == small_data.checksum()
     assert {"keras", "python"} <= set(on_disk["versions"])

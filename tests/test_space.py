@@ -24,7 +24,7 @@ def test_default_space_declares_every_knob_and_warm_starts_from_defaults() -> No
     assert {"units_0", "units_3"} <= names
     cfg = space.to_config(hp.values)
     assert cfg.hidden == (512, 512) and cfg.optimizer == "adam" and cfg.lr_schedule == "cosine"
-    assert cfg.label_smoothing == 0.1
+    assert cfg.label_smoothing == 0.1 and cfg.input_scaling == "standard"
     assert cfg.kernel_regularizer == "none" and cfg.kernel_rate == 0.0
 
 

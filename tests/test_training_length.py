@@ -27,11 +27,13 @@ def test_the_length_is_pinned_to_epochs_unless_a_space_file_searches_it(tmp_path
 
 @pytest.mark.parametrize("knob, searched", [
     ("epochs", "[epochs]\nvalues = [15, 30]\ndefault = 15\n"),
-    ("label_smoothing", "[label_smoothing]\nmin = 0.0\nmax = 0.2\n")])
+    ("label_smoothing", "[label_smoothing]\nmin = 0.0\nmax = 0.2\n"),
+    ("input_scaling", '[input_scaling]\nvalues = ["none", "standard"]\n')])
 def test_a_pinned_knob_leaves_the_seeded_draws_as_a_space_without_it(tmp_path, knob, searched):
     """Declared to Keras Tuner, the pinned length took a step of its seeded draws, and the
     default search drew other configs than before the length was a knob; label smoothing,
-    pinned at 0.1, must not either (nor enter a grid)."""
+    pinned at 0.1, and the input scaling, pinned to standard, must not either (nor enter a
+    grid)."""
     from dataclasses import replace
 
     from search_support import make_test_oracle

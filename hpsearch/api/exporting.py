@@ -150,8 +150,8 @@ def export_project(directory: str | Path, out: str | Path | None = None,
                    overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
                    epochs: int | None = None, quiet: bool = False,
                    ensemble: int = 1) -> Exported:
-    """Export a tune project's best trial: refit it for the rounded mean of its folds' best
-    epochs, test once, and put its CV score in the model card.
+    """Export a tune project's best trial: refit it for the length CV scored
+    (`search.best.scored_length`), test once, and put its CV score in the model card.
 
     Args:
         directory: the tune project.

@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hpsearch.config import ACTIVATIONS, HEAD_FIELDS, HEADS, LR_SCHEDULES, OPTIMIZERS, ModelConfig
+from hpsearch.config import (
+    ACTIVATIONS,
+    HEAD_FIELDS,
+    HEADS,
+    INPUT_SCALINGS,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    ModelConfig,
+)
 from hpsearch.errors import ConfigError, SpaceError
 
 INT_KNOBS = ("layers", "units", "batch_size", "epochs")
@@ -28,6 +36,7 @@ CHOICE_KNOBS = {
     "activity_regularizer": ("none", "l1", "l2"),
     "dropout": ("none", "dropout", "gaussian"),
     "head": tuple(HEADS),  # output activation + loss, as the loss study names them
+    "input_scaling": INPUT_SCALINGS,
 }
 KNOB_NAMES = (*INT_KNOBS, *FLOAT_KNOBS, *CHOICE_KNOBS)
 # A rate only matters when its switch is on: it is declared conditionally on it.
@@ -35,7 +44,7 @@ CONDITIONS = {"kernel_rate": ("kernel_regularizer", ("l1", "l2", "l1_l2")),
               "activity_rate": ("activity_regularizer", ("l1", "l2")),
               "dropout_rate": ("dropout", ("dropout", "gaussian"))}
 SPEC_KEYS = {"min", "max", "step", "sampling", "values", "value", "default"}
-UNDECLARED_WHEN_PINNED = ("epochs", "label_smoothing")  # `Space.declare` says why
+UNDECLARED_WHEN_PINNED = ("epochs", "label_smoothing", "input_scaling")  # `Space.declare` says why
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,11 @@ DEFAULT_SPACE: dict[str, Knob] = {
     # bench_label_smoothing.py), while a search given the knob from 0 did not find it
     # (docs/SEARCH.md, lever e). A space file with min = 0.0, max = 0.2 searches it.
     "label_smoothing": Knob("label_smoothing", (0.1,), default=0.1),
+    # Pinned to standard: each input centred and scaled on the fit's own training rows
+    # (sd floored at 0.05) beat the rows as given (pixels / 255) in every paired fold of the
+    # main job's first trial (scripts/bench_input_scaling.py; docs/SEARCH.md, lever f).
+    # A space file with values = ["none", "standard"] searches it.
+    "input_scaling": Knob("input_scaling", ("standard",), default="standard"),
 }
 
 

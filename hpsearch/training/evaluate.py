@@ -189,9 +189,9 @@ class Tower:
     split: tuple[np.ndarray, ...]
 
 
-def _fold_inputs(data: Dataset, protocol: Protocol,
+def _fold_inputs(cfg: ModelConfig, data: Dataset, protocol: Protocol,
                  towers: list[Tower]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per tower, its fold's own feature scaling, or None to read the rows as they are.
+    """Per tower, its fit's own input scaling, or None to read the rows as they are.
 
     A fold's preprocessing is learned on that fold's training rows only, as a scikit-learn
     `Pipeline` inside `cross_val_score` learns it; so a validation fold never moves its own
@@ -199,11 +199,18 @@ def _fold_inputs(data: Dataset, protocol: Protocol,
     set (k-fold, holdout: `cv`, `tune`'s trials, studies' CV). `train_test` is the final fit:
     it keeps the scaling learned on all training rows, which the model card stores. Pixel data
     and `scale="none"` learn nothing, and their towers get no rescaling op.
+
+    A config with `input_scaling="standard"` standardises the rows as the data set gives them
+    (pixels / 255, or the features as encoded) on each fit's own training rows, the final
+    fit's on all of them: `features.input_standard`. Its exported model folds that into its
+    first layer (`towers.to_sequential`), so it reads the data set's rows unchanged.
     """
+    from hpsearch.data.features import fold_scaling, input_standard
+
+    if cfg.input_scaling == "standard":
+        return input_standard(data.x_train, [t.split[0] for t in towers])
     if protocol.kind == "train_test":
         return None
-    from hpsearch.data.features import fold_scaling
-
     return fold_scaling(data.features, data.x_train, [t.split[0] for t in towers])
 
 
@@ -269,7 +276,7 @@ def evaluate_seeds(cfg: ModelConfig, data: Dataset, protocol: Protocol, seeds: l
         [t.split[1] for t in towers] if has_val else None,
         [fold_seed(t.seed, t.fold) for t in towers], data.num_classes, on_epoch=on_epoch,
         gate=gate, keep_best=keep_model, initial_weights=initial_weights, xla=xla,
-        inputs=_fold_inputs(data, protocol, towers))
+        inputs=_fold_inputs(cfg, data, protocol, towers))
     test = None
     if protocol.kind == "train_test":
         from hpsearch.training.towers import score_rows

@@ -202,6 +202,27 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
+# The rates whose range is not just "positive": one rule, read by `validate` (configs) and by
+# the search space's value check (space files), so the two cannot drift apart.
+RATE_RANGES = {"dropout_rate": (False, "(0, 1)"),  # (0 allowed?, as written)
+               "label_smoothing": (True, "[0, 1) (0 = off; 0.1 is usual)")}
+
+
+def rate_problem(name: str, value: float) -> str | None:
+    """What is wrong with `value` for a rate of `RATE_RANGES`, or None when it is allowed.
+
+    Example:
+        >>> rate_problem("dropout_rate", 1.5)
+        'dropout_rate must be in (0, 1), got 1.5'
+        >>> rate_problem("label_smoothing", 0.0) is None
+        True
+    """
+    zero_ok, written = RATE_RANGES[name]
+    if (0 <= value if zero_ok else 0 < value) and value < 1:
+        return None
+    return f"{name} must be in {written}, got {value!r}"
+
+
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"{name} {value!r} is not supported; choose one of "
@@ -224,9 +245,8 @@ def validate(cfg: ModelConfig) -> None:
     _one_of("dropout_position", cfg.dropout_position, DROPOUT_POSITIONS)
     _one_of("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
     _one_of("input_scaling", cfg.input_scaling, INPUT_SCALINGS)
-    if not 0 <= cfg.label_smoothing < 1:
-        raise ConfigError(f"label_smoothing must be in [0, 1) (0 = off; 0.1 is usual), got "
-                          f"{cfg.label_smoothing}")
+    if problem := rate_problem("label_smoothing", cfg.label_smoothing):
+        raise ConfigError(problem)
     if cfg.learning_rate is not None and not cfg.learning_rate > 0:
         raise ConfigError(f"learning_rate must be > 0, got {cfg.learning_rate}")
     for name in ("kernel_rate", "activity_rate"):
@@ -242,8 +262,8 @@ def validate(cfg: ModelConfig) -> None:
     if cfg.activity_regularizer != "none" and bad_layers:
         raise ConfigError(f"activity_layers {bad_layers} do not exist: the network has "
                           f"{len(cfg.hidden)} hidden layers (indices 0..{len(cfg.hidden) - 1})")
-    if cfg.dropout != "none" and not 0 < cfg.dropout_rate < 1:
-        raise ConfigError(f"dropout_rate must be in (0, 1), got {cfg.dropout_rate}")
+    if cfg.dropout != "none" and (problem := rate_problem("dropout_rate", cfg.dropout_rate)):
+        raise ConfigError(problem)
     if cfg.batch_size <= 0:
         raise ConfigError(f"batch_size must be positive, got {cfg.batch_size}")
     if cfg.epochs <= 0:

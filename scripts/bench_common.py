@@ -170,6 +170,9 @@ def plain_keras_model(cfg, data):
 
     from hpsearch.training.towers import regularizer  # the same penalty objects
 
+    if cfg.input_scaling != "none":  # it would need each fold's own statistics
+        raise ValueError("plain_keras_model reads the rows as given: pin input_scaling=none "
+                         "in the benchmark's space")
     model = keras.Sequential([keras.Input(data.input_shape), keras.layers.Flatten()])
     kernel_reg = regularizer(cfg.kernel_regularizer, cfg.kernel_rate)
     for index, units in enumerate(cfg.hidden):

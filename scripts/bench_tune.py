@@ -146,7 +146,9 @@ def one_side(args: argparse.Namespace) -> None:
 
     data = load_dataset(args.dataset, args.data_dir)
     # A constant rate on both sides: the plain loop trains the way users write it.
-    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant"])
+    # pixels / 255 on both sides: the plain side's user does not standardise per fold
+    space = build_space(fixes=[f"epochs={args.epochs}", "patience=0", "lr_schedule=constant",
+                               "input_scaling=none"])
     search = plain_keras_tuner if plain else hpsearch_tuner
     extra = {} if plain else {
         "prune": args.side != "hpsearch-unpruned", "data_dir": args.data_dir,

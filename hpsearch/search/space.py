@@ -21,7 +21,9 @@ from hpsearch.config import (
     INPUT_SCALINGS,
     LR_SCHEDULES,
     OPTIMIZERS,
+    RATE_RANGES,
     ModelConfig,
+    rate_problem,
 )
 from hpsearch.errors import ConfigError, SpaceError
 
@@ -118,12 +120,9 @@ def _check_value(name: str, value: Any, where: str) -> Any:
         if not float(value).is_integer() or value < 1:
             raise SpaceError(f"{where}: {name} values must be whole numbers >= 1, got {value!r}")
         return int(value)
-    if name == "dropout_rate" and not 0 < value < 1:
-        raise SpaceError(f"{where}: dropout_rate must be in (0, 1), got {value!r}")
-    if name == "label_smoothing" and not 0 <= value < 1:
-        raise SpaceError(f"{where}: label_smoothing must be in [0, 1) (0 = off), got "
-                         f"{value!r}")
-    if value <= 0 and name not in ("dropout_rate", "label_smoothing"):
+    if name in RATE_RANGES and (problem := rate_problem(name, value)):
+        raise SpaceError(f"{where}: {problem}")
+    if value <= 0 and name not in RATE_RANGES:
         raise SpaceError(f"{where}: {name} must be > 0, got {value!r}")
     return float(value)
 

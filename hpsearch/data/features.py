@@ -7,6 +7,8 @@ class names again (`hpsearch.training.predict`).
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -324,6 +326,12 @@ def _scaling(rows: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
 INPUT_SD_FLOOR = 0.05
 
 
+# (id of the rows, digest of a fit's training indices, floor) -> (shift, factor); an entry
+# goes when its rows are freed, so an id is never reused for other rows. A tune's trials share
+# their folds: on full Fashion-MNIST one fold's statistics take ~0.4 s, 24 s over a main job.
+_STANDARD: dict[int, dict[tuple[bytes, float], tuple[np.ndarray, np.ndarray]]] = {}
+
+
 def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
                    floor: float = INPUT_SD_FLOOR) -> tuple[np.ndarray, np.ndarray]:
     """Per fit, the mean and floored sd of each input over that fit's training rows only.
@@ -333,6 +341,8 @@ def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
     a fit's training rows only (a CV fold's, or all rows for the final refit), a validation
     fold never moves its own statistics, as a scikit-learn `StandardScaler` inside
     `cross_val_score` learns it. Unlike that scaler, an sd below `floor` counts as `floor`.
+    The statistics of a set of rows are kept while `rows` lives (a data set's rows are never
+    changed in place), since every trial of a tune fits the same folds.
 
     Args:
         rows: the training rows as the network reads them, (n, ...) (flattened here).
@@ -348,12 +358,20 @@ def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
         >>> shift.tolist(), factor.tolist()
         ([[1.0, 1.0]], [[1.0, 0.05000000074505806]])
     """
+    if id(rows) not in _STANDARD:
+        _STANDARD[id(rows)] = {}
+        weakref.finalize(rows, _STANDARD.pop, id(rows), None)
+    known = _STANDARD[id(rows)]
     flat = rows.reshape(len(rows), -1)
     shifts, factors = [], []
     for train in train_sets:
-        shift, spread = _spread(flat[train].astype(np.float64), "standard")
-        shifts.append(shift)
-        factors.append(np.maximum(spread, floor))
+        key = (hashlib.blake2b(np.ascontiguousarray(train).tobytes(), digest_size=16).digest()
+               + str(np.asarray(train).dtype).encode(), float(floor))
+        if key not in known:
+            shift, spread = _spread(flat[train].astype(np.float64), "standard")
+            known[key] = (shift.astype(np.float32), np.maximum(spread, floor).astype(np.float32))
+        shifts.append(known[key][0])
+        factors.append(known[key][1])
     return np.asarray(shifts, np.float32), np.asarray(factors, np.float32)
 
 

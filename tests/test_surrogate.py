@@ -165,3 +165,30 @@ def test_resume_after_a_kill_picks_the_same_next_config(bayesian_project):
 def test_is_best_is_the_synthetic_optimum():
     assert is_best({"layers": 2, "activation": "relu", "optimizer": "adam",
                     "batch_size": 32, "learning_rate": 3e-3})
+
+
+def test_a_local_pick_is_a_neighbour_of_the_best_trial(tmp_path):
+    """Every other Bayesian pick is local (docs/SEARCH.md, lever g): it moves each numeric
+    knob of the best trial by a small step and switches about one choice, wherever the
+    global expected improvement would have gone."""
+    from hpsearch.search.oracles.surrogate import STEP, Encoding, Observation, Surrogate
+
+    oracle = _oracle(_space(tmp_path), tmp_path)
+    encoding = Encoding(oracle.hyperparameters.space)
+    rng = np.random.RandomState(1)
+    observed = [Observation(encoding.sample(rng), float(score))
+                for score in np.linspace(0.5, 0.8, 12)]
+    best = observed[-1].values
+    numeric = [hp for hp in encoding.searched if type(hp).__name__ != "Choice"
+               and hp.name in best]
+    for seed in range(5):
+        picked = Surrogate(encoding, seed).pick(observed, np.random.RandomState(seed),
+                                                local=True)
+        assert picked != best
+        for hp in numeric:
+            if hp.name in picked:
+                moved = abs(hp.value_to_prob(picked[hp.name]) - hp.value_to_prob(best[hp.name]))
+                assert moved < 6 * STEP, (hp.name, best[hp.name], picked[hp.name])
+        switched = [hp.name for hp in encoding.searched if type(hp).__name__ == "Choice"
+                    and picked.get(hp.name) != best.get(hp.name)]
+        assert len(switched) <= 3, switched

@@ -45,6 +45,8 @@ class BayesianOracle(CVOracle, kt.oracles.BayesianOptimizationOracle):
             if t.trial_id != trial_id])
         surrogate = Surrogate(Encoding(self.hyperparameters.space), self.seed or 0)
         rng = np.random.RandomState(((self.seed or 0) * 100_003 + len(self.trials)) % 2**32)
-        values = surrogate.pick(observations, rng)
+        # every other pick is local, around the best trial (`Surrogate.pick`); by the trial
+        # count, so a resumed search makes the same picks
+        values = surrogate.pick(observations, rng, local=len(self.trials) % 2 == 0)
         self.gp_fit_warnings += surrogate.fit_warnings
         return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": values}

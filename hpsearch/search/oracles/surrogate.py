@@ -272,17 +272,22 @@ class Surrogate:
         z = (mu - best) / sigma
         return np.asarray((mu - best) * norm.cdf(z) + sigma * norm.pdf(z))
 
-    def pick(self, observations: list[Observation], rng: np.random.RandomState
-             ) -> dict[str, Any]:
+    def pick(self, observations: list[Observation], rng: np.random.RandomState,
+             local: bool = False) -> dict[str, Any]:
         """The next config: fit on `observations`, score candidates, return the best new one.
 
         Args:
             observations: from `training_set` (at least one finished trial).
             rng: the seeded generator for the candidates.
+            local: pick among the neighbours of the best trial only (a local step, as SMAC
+                interleaves local search with its global one): with 14 knobs and a noisy
+                score, expected improvement over the whole space keeps exploring far
+                regions, and a warm start's near neighbours, which can beat it, wait
+                (docs/SEARCH.md, lever g).
 
         Returns:
             The values of the candidate with the highest expected improvement that no trial
-            has tried yet.
+            has tried yet (a local pick with every neighbour tried falls back to all).
         """
         self.fit(observations)
         done = [o for o in observations if not o.running]
@@ -295,4 +300,8 @@ class Surrogate:
         keys = [p.round(6).tobytes() for p in points]
         gain = self.expected_improvement(points, max(o.score for o in done))
         gain[[k in tried for k in keys]] = -np.inf
+        if local:  # the best trial's neighbours come right after the random candidates
+            nearest = gain[RANDOM_CANDIDATES:RANDOM_CANDIDATES + NEIGHBOURS]
+            if np.isfinite(nearest).any():
+                return candidates[RANDOM_CANDIDATES + int(np.argmax(nearest))]
         return candidates[int(np.argmax(gain))]

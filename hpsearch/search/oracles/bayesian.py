@@ -4,7 +4,7 @@ Keras Tuner's `BayesianOptimizationOracle` supplies the random phase (its first
 `num_initial_points` trials), its state and its bookkeeping; the model and the pick are
 `surrogate.py`'s: choices one-hot, one length scale per column, a learned noise term, pruned
 trials at an estimate of their final score, and expected improvement over random and nearby
-candidates. docs/SEARCH.md measures why Keras Tuner's own GP (ordinal choices, one length
+candidates, every other pick among the best trial's neighbours only (a local step). docs/SEARCH.md measures why Keras Tuner's own GP (ordinal choices, one length
 scale, partial scores as final) did not find anything better than the warm start.
 """
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from hpsearch.search.spec import TuneSpec
 
 class BayesianOracle(CVOracle, kt.oracles.BayesianOptimizationOracle):
-    """`initial_points` random trials, then the GP's lower confidence bound picks each next."""
+    """`initial_points` random trials, then the GP's expected improvement picks each next,
+    alternately over the whole space and around the best trial."""
 
     name = "bayesian"
     gp_fit_warnings = 0  # GP fits that ended with a ConvergenceWarning (kept off stderr)

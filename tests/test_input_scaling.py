@@ -115,12 +115,12 @@ def test_a_folds_statistics_are_kept_while_its_rows_live():
 
     rows = np.random.default_rng(0).random((100, 3)).astype(np.float32)
     first = input_standard(rows, [np.arange(50), np.arange(50, 100)])
-    assert len(features._STANDARD[id(rows)]) == 2
+    assert len(features._SPREADS[id(rows)]) == 2
     again = input_standard(rows, [np.arange(50, 100)])
     np.testing.assert_array_equal(again[0][0], first[0][1])  # the same fold: its own numbers
     np.testing.assert_allclose(again[0][0], rows[50:].mean(axis=0), rtol=1e-6)
-    assert len(features._STANDARD[id(rows)]) == 2  # read, not computed again
+    assert len(features._SPREADS[id(rows)]) == 2  # read, not computed again
     key = id(rows)
     del rows
     gc.collect()
-    assert key not in features._STANDARD
+    assert key not in features._SPREADS

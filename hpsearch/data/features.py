@@ -326,10 +326,29 @@ def _scaling(rows: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
 INPUT_SD_FLOOR = 0.05
 
 
-# (id of the rows, digest of a fit's training indices, floor) -> (shift, factor); an entry
+# (id of the rows, digest of a fit's training indices, scale) -> (offset, spread); an entry
 # goes when its rows are freed, so an id is never reused for other rows. A tune's trials share
 # their folds: on full Fashion-MNIST one fold's statistics take ~0.4 s, 24 s over a main job.
-_STANDARD: dict[int, dict[tuple[bytes, float], tuple[np.ndarray, np.ndarray]]] = {}
+_SPREADS: dict[int, dict[tuple[bytes, str], tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _fold_spreads(rows: np.ndarray, train_sets: Sequence[np.ndarray], scale: str
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per fit, `_spread` of its training rows (float64), kept while `rows` lives (a data
+    set's rows are never changed in place): every trial of a tune fits the same folds."""
+    if id(rows) not in _SPREADS:
+        _SPREADS[id(rows)] = {}
+        weakref.finalize(rows, _SPREADS.pop, id(rows), None)
+    known = _SPREADS[id(rows)]
+    flat = rows.reshape(len(rows), -1)
+    out = []
+    for train in train_sets:
+        key = (hashlib.blake2b(np.ascontiguousarray(train).tobytes(), digest_size=16).digest()
+               + str(np.asarray(train).dtype).encode(), scale)
+        if key not in known:
+            known[key] = _spread(flat[train].astype(np.float64), scale)
+        out.append(known[key])
+    return out
 
 
 def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
@@ -341,8 +360,7 @@ def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
     a fit's training rows only (a CV fold's, or all rows for the final refit), a validation
     fold never moves its own statistics, as a scikit-learn `StandardScaler` inside
     `cross_val_score` learns it. Unlike that scaler, an sd below `floor` counts as `floor`.
-    The statistics of a set of rows are kept while `rows` lives (a data set's rows are never
-    changed in place), since every trial of a tune fits the same folds.
+    A fold's statistics are computed once while `rows` lives (`_fold_spreads`).
 
     Args:
         rows: the training rows as the network reads them, (n, ...) (flattened here).
@@ -358,20 +376,9 @@ def input_standard(rows: np.ndarray, train_sets: Sequence[np.ndarray],
         >>> shift.tolist(), factor.tolist()
         ([[1.0, 1.0]], [[1.0, 0.05000000074505806]])
     """
-    if id(rows) not in _STANDARD:
-        _STANDARD[id(rows)] = {}
-        weakref.finalize(rows, _STANDARD.pop, id(rows), None)
-    known = _STANDARD[id(rows)]
-    flat = rows.reshape(len(rows), -1)
-    shifts, factors = [], []
-    for train in train_sets:
-        key = (hashlib.blake2b(np.ascontiguousarray(train).tobytes(), digest_size=16).digest()
-               + str(np.asarray(train).dtype).encode(), float(floor))
-        if key not in known:
-            shift, spread = _spread(flat[train].astype(np.float64), "standard")
-            known[key] = (shift.astype(np.float32), np.maximum(spread, floor).astype(np.float32))
-        shifts.append(known[key][0])
-        factors.append(known[key][1])
+    spreads = _fold_spreads(rows, train_sets, "standard")
+    shifts = [shift for shift, _ in spreads]
+    factors = [np.maximum(spread, floor) for _, spread in spreads]
     return np.asarray(shifts, np.float32), np.asarray(factors, np.float32)
 
 
@@ -403,12 +410,8 @@ def fold_scaling(features: Features | None, rows: np.ndarray,
     """
     if features is None or features.scale == "none" or not features.offset:
         return None
-    flat = rows.reshape(len(rows), -1)
     # a constant input keeps factor 1 in raw units, i.e. 1 / (global factor) in rows' units
     unit = 1.0 / np.asarray(features.factor, dtype=np.float64)
-    shifts, factors = [], []
-    for train in train_sets:
-        shift, spread = _spread(flat[train].astype(np.float64), features.scale)
-        shifts.append(shift)
-        factors.append(np.where(spread > 0, spread, unit))
-    return np.asarray(shifts, np.float32), np.asarray(factors, np.float32)
+    spreads = _fold_spreads(rows, train_sets, features.scale)
+    return (np.asarray([shift for shift, _ in spreads], np.float32),
+            np.asarray([np.where(spread > 0, spread, unit) for _, spread in spreads], np.float32))

@@ -13,6 +13,8 @@ time went (steady epochs, first-epoch extra, outside the fits: `bench_common.tim
         # the same with the training length searched (15 or 30 epochs; docs/SEARCH.md)
     python scripts/bench_main_job.py --full --data-dir DIR --runs 1 --tuner tpe
         # the same with Optuna's TPE as the oracle (needs optuna)
+    python scripts/bench_main_job.py --full --data-dir DIR --seeds 0 1 2 --space wide.toml
+        # the same with a variant of the default space (e.g. [units] up to 1024)
     python scripts/bench_main_job.py --full --data-dir DIR --seeds 0 1 2
         # one run per tune seed (`--seed S`: other folds, weights and draws): the medians
         # the targets are stated in, and each best trial's lead over the warm start
@@ -51,9 +53,14 @@ def main() -> None:
                         help="hpsearch's --tuner (default: the main job's own, bayesian)")
     parser.add_argument("--pruner", default=None,
                         help="hpsearch's --pruner (default: the main job's own, median)")
+    parser.add_argument("--space", default=None,
+                        help="a space file passed to tune (a variant of the default space, "
+                             "e.g. a higher ceiling for units)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
                         help="one run per tune --seed instead of --runs runs of seed 0")
     args = parser.parse_args()
+    if args.space and args.search_length:
+        parser.error("--search-length writes its own space file: put [epochs] in --space")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench this checkout
     from hpsearch.search.project import Project
 
@@ -69,6 +76,8 @@ def main() -> None:
                 space = Path(tmp) / "length.toml"
                 space.write_text("[epochs]\nvalues = [15, 30]\ndefault = 15\n")
                 flags = ["--epochs", "30", "--space", str(space)]
+            if args.space:
+                flags = ["--space", str(Path(args.space).resolve())]
             if args.tuner:
                 flags += ["--tuner", args.tuner]
             if args.pruner:

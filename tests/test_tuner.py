@@ -51,6 +51,21 @@ def test_tiny_search_end_to_end_then_export(tmp_path, cli) -> None:
     assert (project / "export" / "model.keras").is_file()
 
 
+def test_export_refits_with_the_tunes_seed_unless_told(tmp_path, cli) -> None:
+    # two tunes with different seeds that choose the same config must not export one and the
+    # same refit (seed 0 for both): the refit takes the tune's seed; --seed still overrides
+    project = tmp_path / "p"
+    code, _, err = cli("tune", "-o", str(project), "--tuner", "random", "--max-trials", "1",
+                       "--seed", "3", "--no-prune", *FAST)
+    assert code == 0, err
+    for flags, seed in (([], 3), (["--seed", "5"], 5)):
+        out = tmp_path / f"e{seed}"
+        code, _, err = cli("export", "--from", str(project), "--out", str(out), *flags, "-q")
+        assert code == 0, err
+        card = json.loads((out / "model_card.json").read_text())
+        assert card["seed"] == seed and card["cv"]["seed"] == 3
+
+
 def test_interrupted_search_resumes_without_rerunning(tmp_path, cli, monkeypatch) -> None:
     import hpsearch.training.evaluate as evaluate_module
 

@@ -147,8 +147,8 @@ def refit_and_export(cfg: ModelConfig, data: Dataset, out: Path, seed: int, over
 
 def export_project(directory: str | Path, out: str | Path | None = None,
                    data: Dataset | str | None = None, *, data_dir: str | Path | None = None,
-                   overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
-                   epochs: int | None = None, quiet: bool = False,
+                   overwrite: bool = False, skip_damaged: bool = False,
+                   seed: int | None = None, epochs: int | None = None, quiet: bool = False,
                    ensemble: int = 1) -> Exported:
     """Export a tune project's best trial: refit it for the length CV scored
     (`search.best.scored_length`), test once, and put its CV score in the model card.
@@ -161,7 +161,9 @@ def export_project(directory: str | Path, out: str | Path | None = None,
         overwrite: replace an earlier export in `out`.
         skip_damaged: export the best intact trial although some records are damaged (the
             card lists them); without it a damaged record is refused.
-        seed: fixes the initial weights and shuffles of the refit.
+        seed: fixes the initial weights and shuffles of the refit (default: the tune's own
+            seed, so tunes with different seeds that choose the same config export
+            independent refits, not one refit with seed 0 each).
         epochs: refit for this many epochs instead of the length CV scored.
         quiet: no progress bar.
         ensemble: refit this many seeds and save the mean of their outputs (see `export`).
@@ -179,6 +181,7 @@ def export_project(directory: str | Path, out: str | Path | None = None,
     from hpsearch.search.best import best_from_project
 
     cfg, cv, project_data = best_from_project(directory, skip_damaged)
+    seed = cv["seed"] if seed is None else seed
     if epochs is not None:
         cfg = cfg.replace(epochs=epochs)
         cv = cv | {"refit_epochs": epochs}

@@ -97,10 +97,11 @@ class Search(Shown):
                               f"{self.spec.folds}-fold CV")
 
     def export(self, out: str | Path | None = None, data: Dataset | str | None = None,
-               overwrite: bool = False, skip_damaged: bool = False, seed: int = 0,
+               overwrite: bool = False, skip_damaged: bool = False, seed: int | None = None,
                quiet: bool = False, ensemble: int = 1) -> Any:
         """Refit the best trial on all training data, test it once, write `model.keras` and
-        `model_card.json` (the card holds its CV score). Default `out`: DIRECTORY/export.
+        `model_card.json` (the card holds its CV score). Default `out`: DIRECTORY/export;
+        default `seed`: the search's own.
         `data` defaults to what it was tuned on; a search of in-memory data read back by
         `load_search` needs it passed again (`data=`), as no file holds it.
 

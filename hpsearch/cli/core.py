@@ -206,7 +206,9 @@ def export(
     test_size: TestSize = None,
     scale: Scale = "standard",
     one_hot: OneHot = None,
-    seed: Seed = 0,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the refit's initial weights and shuffles (default: the "
+                       "tune's own seed with --from, else 0).", show_default=False)] = None,
     ensemble: Annotated[int, typer.Option(
         min=1, help="Refit N seeds (--seed, --seed + 1, ...) at once and save the mean of "
                     "their outputs; the card keeps each member's own test accuracy.")] = 1,
@@ -250,7 +252,7 @@ def export(
 def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, config: Path | None,
             set_: list[str] | None, out: Path | None, overwrite: bool, skip_damaged: bool,
             epochs: int | None, dataset: str, data_dir: Path | None, table: dict[str, Any],
-            seed: int, quiet: bool, ensemble: int = 1) -> Any:
+            seed: int | None, quiet: bool, ensemble: int = 1) -> Any:
     """`export` itself: a tune project's best trial or one config, refitted and written."""
     from hpsearch.api.exporting import export_project, refit_and_export
 
@@ -277,8 +279,8 @@ def _export(ctx: typer.Context, from_dir: Path | None, preset: str | None, confi
         from hpsearch.api.exporting import check_output_dir
 
         check_output_dir(out, overwrite)  # fail before loading data, not after
-        done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out, seed,
-                                overwrite, quiet, ensemble=ensemble)
+        done = refit_and_export(cfg, load_data(dataset, data_dir, table=table), out,
+                                seed or 0, overwrite, quiet, ensemble=ensemble)
     return done
 
 

@@ -50,7 +50,7 @@ def first_trial_bench(doc: str, extra: Callable[[argparse.ArgumentParser], None]
 
 
 def paired_first_trials(args: argparse.Namespace, hp: Any, data: Any, configs: dict[str, Any],
-                        against: str) -> None:
+                        against: str, refit: bool = True) -> None:
     """Each config in `configs` beside `against`, paired fold by fold and seed by seed.
 
     Per seed (`args.seeds`), in this order: CV as the main job scores a trial (`args.folds`
@@ -59,7 +59,7 @@ def paired_first_trials(args: argparse.Namespace, hp: Any, data: Any, configs: d
     the test set is read to report, never to pick). Prints each seed's fold scores, tests and
     refit times, then per config the mean ± sample sd (ddof 1) of its paired differences from
     `against`. With one CV of 2 folds no corrected t can say anything; the pairs over seeds
-    are what a verdict counts.
+    are what a verdict counts. `refit=False` skips the refits (CV only, no test read).
     """
     cv_gain: dict[str, list[float]] = {name: [] for name in configs}
     test_gain: dict[str, list[float]] = {name: [] for name in configs}
@@ -67,7 +67,7 @@ def paired_first_trials(args: argparse.Namespace, hp: Any, data: Any, configs: d
         cv = hp.cross_validate(configs, data, folds=args.folds, seed=seed, quiet=True)
         scores = cv.scores()
         tests, seconds = {}, {}
-        for name, cfg in configs.items():
+        for name, cfg in configs.items() if refit else ():
             start = time.perf_counter()
             tests[name] = hp.train(cfg, data, seed=seed, quiet=True).test_accuracy
             seconds[name] = round(time.perf_counter() - start, 1)
@@ -75,12 +75,14 @@ def paired_first_trials(args: argparse.Namespace, hp: Any, data: Any, configs: d
                           "refit_s": seconds}), flush=True)
         for name in configs:
             cv_gain[name] += [a - b for a, b in zip(scores[name], scores[against], strict=True)]
-            test_gain[name].append(tests[name] - tests[against])
+            if refit:
+                test_gain[name].append(tests[name] - tests[against])
     summary = {name: {
         "cv_gain_per_fold": _mean_sd(cv_gain[name]),
-        "test_gain_per_seed": _mean_sd(test_gain[name]),
-        "cv_pairs_above": f"{sum(g > 0 for g in cv_gain[name])}/{len(cv_gain[name])}",
-        "test_pairs_above": f"{sum(g > 0 for g in test_gain[name])}/{len(test_gain[name])}"}
+        "cv_pairs_above": f"{sum(g > 0 for g in cv_gain[name])}/{len(cv_gain[name])}"}
+        | ({"test_gain_per_seed": _mean_sd(test_gain[name]),
+            "test_pairs_above": f"{sum(g > 0 for g in test_gain[name])}/"
+                                f"{len(test_gain[name])}"} if refit else {})
         for name in configs if name != against}
     print(json.dumps({"config": configs[against].describe(), "epochs": configs[against].epochs,
                       "against": against, "std": "sample sd (ddof 1)", "gains": summary},

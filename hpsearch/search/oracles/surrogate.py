@@ -134,21 +134,32 @@ class Encoding:
             value = type(value)(min(max(value, hp.min_value), hp.max_value))
         return value
 
-    def sample(self, rng: np.random.RandomState,
-               near: dict[str, Any] | None = None) -> dict[str, Any]:
+    def sample(self, rng: np.random.RandomState, near: dict[str, Any] | None = None,
+               one: bool = False) -> dict[str, Any]:
         """A random config, or (given `near`) a neighbour of it.
 
         A neighbour moves every numeric knob by a normal step of `STEP` of its range and
-        switches about one choice to another value; knobs it switches on get random values.
+        switches about one choice to another value; with `one`, it changes one knob only
+        (SMAC's one-exchange neighbourhood: a choice to another value, a number by a normal
+        step). Knobs it switches on get random values.
         """
         values: dict[str, Any] = {}
         switch = 1.0 / max(1, sum(_kind(hp) == "Choice" for hp in self.searched))
+        moved = None
+        if near is not None and one:
+            movable = [hp.name for hp in self.searched if hp.name in near]
+            moved = movable[rng.randint(len(movable))] if movable else None
         for hp in self.space:
             if not self.active(hp, values):
                 continue
             kind = _kind(hp)
             if kind == "Fixed":
                 values[hp.name] = hp.value
+            elif near is not None and one and hp.name in near and hp.name != moved:
+                values[hp.name] = near[hp.name]
+            elif near is not None and one and kind == "Choice" and hp.name == moved:
+                others = [c for c in _choices(hp) if c != near[hp.name]] or _choices(hp)
+                values[hp.name] = others[rng.randint(len(others))]
             elif near is None or hp.name not in near:
                 if kind == "Choice":
                     choices = _choices(hp)
@@ -293,8 +304,10 @@ class Surrogate:
         done = [o for o in observations if not o.running]
         top = sorted(done, key=lambda o: -o.score)[:TOP]
         candidates = [self.encoding.sample(rng) for _ in range(RANDOM_CANDIDATES)]
-        candidates += [self.encoding.sample(rng, near=o.values)
-                       for o in top for _ in range(NEIGHBOURS)]
+        # the best trial's neighbours change one knob each (SMAC's one-exchange local
+        # search): a move in all 14 knobs at once rarely tries "the best, with gelu"
+        candidates += [self.encoding.sample(rng, near=o.values, one=rank == 0)
+                       for rank, o in enumerate(top) for _ in range(NEIGHBOURS)]
         tried = {self.encoding.encode(o.values).round(6).tobytes() for o in observations}
         points = np.vstack([self.encoding.encode(c) for c in candidates])
         keys = [p.round(6).tobytes() for p in points]

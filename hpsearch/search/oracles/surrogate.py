@@ -145,19 +145,20 @@ class Encoding:
         """
         values: dict[str, Any] = {}
         switch = 1.0 / max(1, sum(_kind(hp) == "Choice" for hp in self.searched))
-        moved = None
+        moved, kept = None, set()  # with `one`: the knob that changes, the ones copied
         if near is not None and one:
             movable = [hp.name for hp in self.searched if hp.name in near]
             moved = movable[rng.randint(len(movable))] if movable else None
+            kept = set(near) - {moved}
         for hp in self.space:
             if not self.active(hp, values):
                 continue
             kind = _kind(hp)
             if kind == "Fixed":
                 values[hp.name] = hp.value
-            elif near is not None and one and hp.name in near and hp.name != moved:
+            elif hp.name in kept:
                 values[hp.name] = near[hp.name]
-            elif near is not None and one and kind == "Choice" and hp.name == moved:
+            elif hp.name == moved and kind == "Choice":
                 others = [c for c in _choices(hp) if c != near[hp.name]] or _choices(hp)
                 values[hp.name] = others[rng.randint(len(others))]
             elif near is None or hp.name not in near:

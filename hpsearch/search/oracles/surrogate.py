@@ -284,35 +284,6 @@ class Surrogate:
         z = (mu - best) / sigma
         return np.asarray((mu - best) * norm.cdf(z) + sigma * norm.pdf(z))
 
-    def candidates(self, done: list[Observation], rng: np.random.RandomState
-                   ) -> list[dict[str, Any]]:
-        """The configs a pick scores: `RANDOM_CANDIDATES` random ones, then `NEIGHBOURS`
-        of the best trial, then `NEIGHBOURS` of each of the next best up to `TOP`.
-
-        Why the best trial's neighbours are of two kinds, alternating: a one-knob move
-        (SMAC's one-exchange neighbourhood) is what tries "the best, with gelu", which a move
-        in all 14 knobs at once rarely does (the full main job's best trial, run AC); a move
-        in every knob reaches a better region a few steps away, which one knob at a time
-        does not (the issue's small space, run AD's seed 2 against run Y's). Expected
-        improvement chooses between them.
-
-        Args:
-            done: the finished and pruned observations.
-            rng: the seeded generator (the same one the pick then uses).
-
-        Returns:
-            The candidates, in that order (a local pick looks at the best trial's slice).
-
-        Example:
-            >>> surrogate.candidates(observed, np.random.RandomState(0))[1000]  # doctest: +SKIP
-            {'layers': 2, 'units_0': 256, ...}
-        """
-        top = sorted(done, key=lambda o: -o.score)[:TOP]
-        picked = [self.encoding.sample(rng) for _ in range(RANDOM_CANDIDATES)]
-        picked += [self.encoding.sample(rng, near=o.values, one=rank == 0 and i % 2 == 0)
-                   for rank, o in enumerate(top) for i in range(NEIGHBOURS)]
-        return picked
-
     def pick(self, observations: list[Observation], rng: np.random.RandomState,
              local: bool = False) -> dict[str, Any]:
         """The next config: fit on `observations`, score candidates, return the best new one.
@@ -332,7 +303,12 @@ class Surrogate:
         """
         self.fit(observations)
         done = [o for o in observations if not o.running]
-        candidates = self.candidates(done, rng)
+        top = sorted(done, key=lambda o: -o.score)[:TOP]
+        candidates = [self.encoding.sample(rng) for _ in range(RANDOM_CANDIDATES)]
+        # the best trial's neighbours change one knob each (SMAC's one-exchange local
+        # search): a move in all 14 knobs at once rarely tries "the best, with gelu"
+        candidates += [self.encoding.sample(rng, near=o.values, one=rank == 0)
+                       for rank, o in enumerate(top) for _ in range(NEIGHBOURS)]
         tried = {self.encoding.encode(o.values).round(6).tobytes() for o in observations}
         points = np.vstack([self.encoding.encode(c) for c in candidates])
         keys = [p.round(6).tobytes() for p in points]

@@ -205,3 +205,44 @@ def test_a_one_exchange_neighbour_changes_one_knob(tmp_path):
         choices = [hp.name for hp in encoding.searched if type(hp).__name__ == "Choice"]
         assert sum(near.get(c) != start.get(c) for c in choices if c in start) <= 1
     assert {"optimizer", "learning_rate"} <= set(moved)  # every knob gets its turn
+
+
+def test_the_local_step_moves_every_knob_once_the_best_trial_has_stood(tmp_path):
+    """Iterated local search (docs/SEARCH.md, lever g): after `STALL` trials per searched knob
+    without beating the best trial, its neighbours move every knob instead of one; a new best
+    trial starts the one-knob step again."""
+    from hpsearch.search.oracles.surrogate import STALL, Encoding, Observation, Surrogate
+
+    oracle = _oracle(_space(tmp_path), tmp_path)
+    encoding = Encoding(oracle.hyperparameters.space)
+    rng = np.random.RandomState(2)
+    patience = STALL * len(encoding.searched)
+    best = Observation(encoding.sample(rng), 0.9)
+    observed = [Observation(encoding.sample(rng), 0.5)] + [best] + [
+        Observation(encoding.sample(rng), float(s)) for s in np.linspace(0.4, 0.8, patience)]
+    surrogate = Surrogate(encoding, 0)
+    assert not surrogate.stalled(observed[:-1])  # patience - 1 trials after the best
+    assert surrogate.stalled(observed)
+    assert not surrogate.stalled(observed + [Observation(encoding.sample(rng), 0.95)])
+
+    def one_knob(history, seed):
+        picked = Surrogate(encoding, seed).pick(history, np.random.RandomState(seed),
+                                                local=True)
+        moved = [hp.name for hp in encoding.searched
+                 if hp.name in best.values and picked.get(hp.name) != best.values[hp.name]]
+        return len(moved) <= 1 or (  # a layer it adds or drops brings its units along
+            moved[:1] == ["layers"] and all(k.startswith("units_") for k in moved[1:]))
+
+    assert all(one_knob(observed[:-1], seed) for seed in range(4))  # the one-knob step
+    assert not any(one_knob(observed, seed) for seed in range(4))  # every knob moves
+
+
+def test_the_default_main_job_never_widens_its_local_step(tmp_path):
+    """The 30-trial main job keeps the one-knob step throughout (docs/SEARCH.md, run AC):
+    its best trial would have to stand for more trials than the job runs."""
+    from hpsearch.search.oracles.surrogate import STALL, Encoding
+    from hpsearch.search.space import build_space
+    from hpsearch.search.spec import TuneSpec
+
+    oracle = _oracle(build_space(), tmp_path)
+    assert STALL * len(Encoding(oracle.hyperparameters.space).searched) > TuneSpec().max_trials

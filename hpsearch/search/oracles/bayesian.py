@@ -4,8 +4,7 @@ Keras Tuner's `BayesianOptimizationOracle` supplies the random phase (its first
 `num_initial_points` trials), its state and its bookkeeping; the model and the pick are
 `surrogate.py`'s: choices one-hot, one length scale per column, a learned noise term, pruned
 trials at an estimate of their final score, and expected improvement over random and nearby
-candidates, every other pick among the best trial's one-knob neighbours only (a local step,
-which moves every knob once the best trial has stood for 3 trials per searched knob).
+candidates, every other pick among the best trial's one-knob neighbours only (a local step).
 docs/SEARCH.md measures why Keras Tuner's own GP (ordinal choices, one length scale, partial
 scores as final) did not find anything better than the warm start.
 """

@@ -40,7 +40,6 @@ RANDOM_CANDIDATES = 1000  # random configs scored per pick
 NEIGHBOURS = 100  # ... plus this many neighbours of each of the best TOP configs
 TOP = 5
 STEP = 0.1  # a neighbour's move in a numeric knob, as a fraction of its (log) range
-STALL = 3  # trials per searched knob that a best trial may stand before the local step widens
 
 
 def fit_quietly(gpr: Any, x: np.ndarray, y: np.ndarray) -> bool:
@@ -285,32 +284,6 @@ class Surrogate:
         z = (mu - best) / sigma
         return np.asarray((mu - best) * norm.cdf(z) + sigma * norm.pdf(z))
 
-    def stalled(self, done: list[Observation]) -> bool:
-        """Whether the best trial has stood for `STALL` trials per searched knob.
-
-        Why: the local step's one-knob neighbours find "the best with one knob changed"
-        (the main job's gelu, run AC), but once every knob has had its turns around a best
-        trial that none of them beat, more of the same only re-tries ties. Iterated local
-        search then perturbs wider, and so does this: the best trial's neighbours move every
-        knob (the step that found +0.0074 in the issue's seed 2, run Y). With 15 searched
-        knobs the default space reaches it only after 45 trials, so a 30-trial main job
-        never does; it depends on the trial records only, so `--resume` agrees.
-
-        Args:
-            done: the finished and pruned observations, in trial order.
-
-        Returns:
-            True when at least `STALL` × (searched knobs) trials came after the best one.
-
-        Example:
-            >>> surrogate.stalled(observations)  # doctest: +SKIP
-            False
-        """
-        if not done:
-            return False
-        best = max(range(len(done)), key=lambda i: (done[i].score, -i))  # the first best
-        return len(done) - 1 - best >= STALL * len(self.encoding.searched)
-
     def pick(self, observations: list[Observation], rng: np.random.RandomState,
              local: bool = False) -> dict[str, Any]:
         """The next config: fit on `observations`, score candidates, return the best new one.
@@ -333,10 +306,8 @@ class Surrogate:
         top = sorted(done, key=lambda o: -o.score)[:TOP]
         candidates = [self.encoding.sample(rng) for _ in range(RANDOM_CANDIDATES)]
         # the best trial's neighbours change one knob each (SMAC's one-exchange local
-        # search): a move in all 14 knobs at once rarely tries "the best, with gelu"; once
-        # that neighbourhood has had its turns in vain, they move every knob (`stalled`)
-        one = not self.stalled(done)
-        candidates += [self.encoding.sample(rng, near=o.values, one=one and rank == 0)
+        # search): a move in all 14 knobs at once rarely tries "the best, with gelu"
+        candidates += [self.encoding.sample(rng, near=o.values, one=rank == 0)
                        for rank, o in enumerate(top) for _ in range(NEIGHBOURS)]
         tried = {self.encoding.encode(o.values).round(6).tobytes() for o in observations}
         points = np.vstack([self.encoding.encode(c) for c in candidates])

@@ -125,9 +125,9 @@ class Encoding:
                          for hp in self.searched)
         # Each knob's kind, choices and conditions, looked up once: a pick samples and
         # encodes ~1,500 candidates, and repeating these lookups per knob per candidate was
-        # most of the oracle's ~0.45 s per trial on the sample main job.
-        self._knobs = [_Knob(hp) for hp in self.space]
-        self._searched_knobs = [knob for knob in self._knobs if knob.kind != "Fixed"]
+        # half the time of doing so (docs/SEARCH.md, run AJ).
+        self.knobs = [_Knob(hp) for hp in self.space]
+        self.searched_knobs = [knob for knob in self.knobs if knob.kind != "Fixed"]
 
     @staticmethod
     def active(hp: Any, values: dict[str, Any]) -> bool:
@@ -137,7 +137,7 @@ class Encoding:
     def encode(self, values: dict[str, Any]) -> np.ndarray:
         """One config as a point: [0, 1] per numeric knob, one-hot per choice."""
         point: list[float] = []
-        for knob in self._searched_knobs:
+        for knob in self.searched_knobs:
             on = knob.active(values) and knob.name in values
             if knob.choices is not None:
                 point += [float(on and values[knob.name] == c) for c in knob.choices]
@@ -147,14 +147,11 @@ class Encoding:
                 point.append(min(max(float(hp.value_to_prob(value)), 0.0), 1.0))
         return np.asarray(point)
 
-    def value_at(self, hp: Any, position: float) -> Any:
-        """The knob value at `position` in [0, 1] of its range, kept inside the range."""
-        return self._value_at(hp, _kind(hp), position)
-
-    @staticmethod
-    def _value_at(hp: Any, kind: str, position: float) -> Any:
+    def value_at(self, hp: Any, position: float, kind: str | None = None) -> Any:
+        """The knob value at `position` in [0, 1] of its range, kept inside the range
+        (`kind`: the knob's kind when the caller already knows it)."""
         value = hp.prob_to_value(min(max(float(position), 0.0), 1.0 - 1e-9))
-        if kind in ("Int", "Float"):  # prob_to_value can round past the top of a range
+        if (kind or _kind(hp)) in ("Int", "Float"):  # prob_to_value can round past the top
             value = type(value)(min(max(value, hp.min_value), hp.max_value))
         return value
 
@@ -168,13 +165,13 @@ class Encoding:
         step). Knobs it switches on get random values.
         """
         values: dict[str, Any] = {}
-        switch = 1.0 / max(1, sum(k.choices is not None for k in self._searched_knobs))
+        switch = 1.0 / max(1, sum(k.choices is not None for k in self.searched_knobs))
         moved, kept = None, set()  # with `one`: the knob that changes, the ones copied
         if near is not None and one:
-            movable = [k.name for k in self._searched_knobs if k.name in near]
+            movable = [k.name for k in self.searched_knobs if k.name in near]
             moved = movable[rng.randint(len(movable))] if movable else None
             kept = set(near) - {moved}
-        for knob in self._knobs:
+        for knob in self.knobs:
             if not knob.active(values):
                 continue
             hp, name, kind, choices = knob.hp, knob.name, knob.kind, knob.choices
@@ -189,13 +186,13 @@ class Encoding:
                 if choices is not None:
                     values[name] = choices[rng.randint(len(choices))]
                 else:
-                    values[name] = self._value_at(hp, kind, rng.uniform())
+                    values[name] = self.value_at(hp, rng.uniform(), kind)
             elif choices is not None:
                 values[name] = choices[rng.randint(len(choices))] \
                     if rng.uniform() < switch else near[name]
             else:
                 position = hp.value_to_prob(near[name]) + rng.normal(0.0, STEP)
-                values[name] = self._value_at(hp, kind, position)
+                values[name] = self.value_at(hp, position, kind)
         return values
 
 

@@ -120,19 +120,14 @@ class Encoding:
 
     def __init__(self, space: list[Any]) -> None:
         self.space = list(space)
-        self.searched = [hp for hp in self.space if _kind(hp) != "Fixed"]
-        self.width = sum(len(_choices(hp)) if _kind(hp) == "Choice" else 1
-                         for hp in self.searched)
         # Each knob's kind, choices and conditions, looked up once: a pick samples and
         # encodes ~1,500 candidates, and repeating these lookups per knob per candidate was
         # half the time of doing so (docs/SEARCH.md, run AJ).
         self.knobs = [_Knob(hp) for hp in self.space]
         self.searched_knobs = [knob for knob in self.knobs if knob.kind != "Fixed"]
-
-    @staticmethod
-    def active(hp: Any, values: dict[str, Any]) -> bool:
-        """Whether `hp` exists given the values of the knobs before it."""
-        return all(condition.is_active(values) for condition in hp.conditions)
+        self.searched = [knob.hp for knob in self.searched_knobs]
+        self.width = sum(1 if knob.choices is None else len(knob.choices)
+                         for knob in self.searched_knobs)
 
     def encode(self, values: dict[str, Any]) -> np.ndarray:
         """One config as a point: [0, 1] per numeric knob, one-hot per choice."""

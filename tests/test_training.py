@@ -193,7 +193,13 @@ def test_a_long_pass_is_split_into_calls_without_losing_or_repeating_a_step(monk
         run = real(towers, training, *args, **kwargs)
         if not training:
             return run
-        return lambda *tensors: calls.append(int(tensors[3])) or run(*tensors)
+
+        def counted(*tensors):
+            calls.append(int(tensors[3]))
+            return run(*tensors)
+
+        counted.get_concrete_function = run.get_concrete_function  # traced before the calls
+        return counted
 
     monkeypatch.setattr(loop, "_pass_function", counting)
     cfg = TINY.with_overrides({"batch_size": 4})
@@ -346,3 +352,34 @@ def test_fits_of_other_shapes_or_other_rows_build_their_own_towers(small_data):
     b = loop.fit_towers(TINY.with_overrides({"hidden": [8]}), rows, y, train, None, [0], 10)
     c = loop.fit_towers(TINY, rows.copy(), y, train, None, [0], 10)  # other rows
     assert b.towers is not a and c.towers is not a
+
+
+@pytest.mark.parametrize("xla", [True, False], ids=["compiled", "traced"])
+def test_a_new_validation_pass_is_traced_in_the_background_once_with_the_same_fit(
+        small_data, monkeypatch, xla):
+    """The validation pass of new towers is traced beside the first training call (in
+    another thread, once), and the fit is the one a trace in this thread gives."""
+    import threading
+
+    cfg = TINY.with_overrides({"hidden": [24, 12], "epochs": 2, "dropout": "dropout",
+                               "dropout_rate": 0.3})
+    rows, y, train, val = _rows(small_data), small_data.y_train, [np.arange(400)] * 2, \
+        [np.arange(400, 600)] * 2
+    where: list[str] = []
+    traced = loop._Passes._trace_validation
+    monkeypatch.setattr(loop._Passes, "_trace_validation",
+                        lambda self: (where.append(threading.current_thread().name),
+                                      traced(self)))
+    loop._REUSABLE.clear()
+    background = loop.fit_towers(cfg, rows, y, train, val, [3, 4], 10, xla=xla)
+    passes = loop._REUSABLE[next(iter(loop._REUSABLE))][1]
+    assert where == ["hpsearch-trace-validation"]
+    assert passes.validate.experimental_get_tracing_count() == 1
+    assert all(len(run.history["val_loss"]) == 2 for run in background.runs)
+
+    monkeypatch.setattr(loop._Passes, "_trace_validation", lambda self: None)
+    loop._REUSABLE.clear()
+    here = loop.fit_towers(cfg, rows, y, train, val, [3, 4], 10, xla=xla)
+    for a, b in zip(background.runs, here.runs, strict=True):
+        assert a.history == b.history
+    loop._REUSABLE.clear()

@@ -149,6 +149,16 @@ def trial_fits(args: argparse.Namespace):
     return data, rows, train, val, configs
 
 
+def trial_fits_from_command_line(description: str):
+    """(args, data, rows, train sets, validation sets, configs) of a loop benchmark: its
+    command line (`add_data_arguments`, `add_config_arguments`) parsed, then `trial_fits`."""
+    parser = argparse.ArgumentParser(description=description)
+    add_data_arguments(parser)
+    add_config_arguments(parser)
+    args = parser.parse_args()
+    return (args, *trial_fits(args))
+
+
 def time_split(project, wall: float) -> dict[str, float]:
     """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
     (the arithmetic: each fold's recorded `steady_time_s`, every epoch at the speed of its later

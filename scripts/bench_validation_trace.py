@@ -17,19 +17,15 @@ path (compiled or traced, as `use_xla` picks), and whether every pair's curves a
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 
-from bench_common import add_config_arguments, add_data_arguments, trial_fits
+from bench_common import trial_fits_from_command_line
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_data_arguments(parser)
-    add_config_arguments(parser)
-    args = parser.parse_args()
-    data, rows, train, val, configs = trial_fits(args)
+    args, data, rows, train, val, configs = trial_fits_from_command_line(
+        __doc__.splitlines()[0])
     from hpsearch.training import loop
 
     seeds = list(range(args.folds))

@@ -12,19 +12,15 @@ picks, and the totals: all compiled, all traced, the rule, and the faster path o
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
-from bench_common import add_config_arguments, add_data_arguments, trial_fits
+from bench_common import trial_fits_from_command_line
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_data_arguments(parser)
-    add_config_arguments(parser)
-    args = parser.parse_args()
-    data, rows, train, val, configs = trial_fits(args)
+    args, data, rows, train, val, configs = trial_fits_from_command_line(
+        __doc__.splitlines()[0])
     import numpy as np
 
     from hpsearch.training.loop import fit_towers, use_xla

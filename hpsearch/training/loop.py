@@ -228,8 +228,7 @@ class _Passes:
         self.xla = xla
         self.train = _pass_function(towers, True, batch_size, k, xla=xla)
         self.validate = _pass_function(towers, False, VALIDATION_BATCH, k, xla=False)
-        self._validation_ready = False
-        self._tracer: threading.Thread | None = None
+        self._tracer: threading.Thread | None = None  # started once, by the first `prepare`
 
     def prepare(self, validation: bool) -> None:
         """Trace the training pass, and have the validation pass traced meanwhile.
@@ -243,7 +242,7 @@ class _Passes:
         validation pass's own first call to raise, in this thread.
         """
         self.train.get_concrete_function()  # here, before the thread, never beside it
-        if validation and not self._validation_ready and self._tracer is None:
+        if validation and self._tracer is None:
             self._tracer = threading.Thread(target=self._trace_validation, daemon=True,
                                             name="hpsearch-trace-validation")
             _tracers.append(self._tracer)
@@ -260,9 +259,7 @@ class _Passes:
     def run_validation(self, cols: tuple[np.ndarray, ...]) -> dict[str, Any]:
         """One validation pass, once the background trace (`prepare`) has finished."""
         if self._tracer is not None:
-            self._tracer.join()
-            self._tracer = None
-        self._validation_ready = True
+            self._tracer.join()  # at once after the first time
         return _run_pass(self.validate, cols, VALIDATION_BATCH, training=False)
 
     def run_train(self, cols: tuple[np.ndarray, ...]) -> dict[str, Any]:

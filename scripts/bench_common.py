@@ -159,6 +159,14 @@ def trial_fits_from_command_line(description: str):
     return (args, *trial_fits(args))
 
 
+def trial_compiles(cfg, rows, train, num_classes: int) -> bool:
+    """Whether a trial of `cfg` over the folds `train` compiles its pass (`loop.use_xla`),
+    decided by its full length, as `fit_towers` decides it."""
+    from hpsearch.training.loop import use_xla
+
+    return use_xla(cfg, max(len(t) for t in train), len(train), rows.shape[1], num_classes)
+
+
 def time_split(project, wall: float) -> dict[str, float]:
     """Where an hpsearch search's wall time went, from its records: the fits' steady epochs
     (the arithmetic: each fold's recorded `steady_time_s`, every epoch at the speed of its later

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import statistics
 
-from bench_common import trial_fits_from_command_line
+from bench_common import trial_compiles, trial_fits_from_command_line
 
 
 def main() -> None:
@@ -43,9 +43,7 @@ def main() -> None:
     fit(configs[0].replace(epochs=1), False, False)  # warm-up: TensorFlow's start-up
     pairs, equal = [], True
     for i, cfg in enumerate(configs):
-        # the path the trial itself takes, decided by its full length
-        xla = loop.use_xla(cfg, max(len(t) for t in train), len(seeds), rows.shape[1],
-                           data.num_classes)
+        xla = trial_compiles(cfg, rows, train, data.num_classes)  # the trial's own path
         cfg = cfg.replace(epochs=2)
         outcomes = {}
         for side in ((True, False) if i % 2 == 0 else (False, True)):  # alternate the order

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 
-from bench_common import trial_fits_from_command_line
+from bench_common import trial_compiles, trial_fits_from_command_line
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
         __doc__.splitlines()[0])
     import numpy as np
 
-    from hpsearch.training.loop import fit_towers, use_xla
+    from hpsearch.training.loop import fit_towers
 
     seeds = list(range(args.folds))
     fit_towers(configs[0].replace(epochs=1), rows, data.y_train, train, val, seeds,
@@ -35,8 +35,7 @@ def main() -> None:
             start = time.perf_counter()
             fit_towers(cfg, rows, data.y_train, train, val, seeds, data.num_classes, xla=xla)
             times[xla] = time.perf_counter() - start
-        rule = use_xla(cfg, max(len(t) for t in train), args.folds, rows.shape[1],
-                       data.num_classes)
+        rule = trial_compiles(cfg, rows, train, data.num_classes)
         rows_out.append({"config": cfg.describe(), "compiled_s": round(times[True], 2),
                          "traced_s": round(times[False], 2), "rule_compiles": rule})
         print(f"{cfg.describe()}: compiled {times[True]:.2f} s, traced {times[False]:.2f} s, "
